@@ -1,0 +1,1 @@
+"""Adapters: settings, persistence wiring (SQLite / PostgreSQL), telemetry, key crypto."""

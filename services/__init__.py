@@ -1,0 +1,1 @@
+"""The application layer and the processes users run: use cases, API, worker, CLI."""

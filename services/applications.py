@@ -1,0 +1,51 @@
+"""The eventsourcing Applications: one for the platform store, one per alliance store."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+from opentelemetry.trace import Tracer
+
+from infra.stores import Backend
+
+
+class StoreApplication(Application[UUID]):
+    """An Application whose infrastructure the backend provides, and whose saves are traced."""
+
+    def __init__(self, backend: Backend, store: str, tracer: Tracer) -> None:
+        self.backend = backend
+        self.store = store
+        self.tracer = tracer
+        super().__init__(env=backend.application_env(store))
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        return self.backend.factory(self.store, env)
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        with self.tracer.start_as_current_span(
+            "events.save", attributes={"concord.store": self.store}
+        ) as span:
+            recordings = super().save(*objs, **kwargs)
+            span.set_attribute(
+                "concord.event_types",
+                [type(r.domain_event).__qualname__ for r in recordings],
+            )
+            if recordings:
+                span.set_attribute("concord.last_position", recordings[-1].notification.id)
+            return recordings
+
+
+class PlatformApplication(StoreApplication):
+    """The platform store: the tenant registry and the API keys."""
+
+    name = "Platform"
+
+
+class AllianceApplication(StoreApplication):
+    """One alliance's own store: its whole governance history."""
+
+    name = "Alliance"

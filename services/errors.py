@@ -1,0 +1,27 @@
+"""Errors of the use-case layer that are not business rules: missing things, bad access."""
+
+from __future__ import annotations
+
+
+class NotFound(Exception):
+    """The thing asked for does not exist, or the caller may not know that it does."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Forbidden(Exception):
+    """The caller's key is valid but its role does not allow this."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(Exception):
+    """No valid key was presented."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -1,0 +1,145 @@
+"""The running platform: its backend, the platform store, and a bounded cache of tenant stores."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from eventsourcing.domain import Aggregate
+
+from domain.values import checked_slug
+from infra.settings import Settings
+from infra.stores import PLATFORM, Backend, Sql, make_backend
+from infra.telemetry import Telemetry
+from projections.alliance_profile import AllianceProfile
+from projections.base import Projection, ProjectionRunner
+from projections.key_register import KeyRegister
+from projections.national_directory import NationalDirectory
+from services.applications import AllianceApplication, PlatformApplication, StoreApplication
+
+PLATFORM_PROJECTIONS: Sequence[type[Projection]] = (NationalDirectory, KeyRegister)
+TENANT_PROJECTIONS: Sequence[type[Projection]] = (AllianceProfile,)
+
+
+class Store:
+    """One store opened for use: its Application, its views and their runner."""
+
+    def __init__(self, app: StoreApplication, projections: Sequence[type[Projection]]) -> None:
+        self.app = app
+        self.views = app.backend.open_views(app.store, app.factory)
+        self.runner = ProjectionRunner(
+            app, self.views, [p() for p in projections], app.tracer, store=app.store
+        )
+        self._users = 0
+        self._evicted = False
+        self._lock = threading.Lock()
+
+    def record(self, *aggregates: Aggregate) -> int:
+        """Save the aggregates' new events, then bring the projections up to date,
+        so a read straight after a write sees it. Returns the last log position."""
+        recordings = self.app.save(*aggregates)
+        self.runner.catch_up()
+        return recordings[-1].notification.id if recordings else 0
+
+    @contextmanager
+    def read(self) -> Iterator[Sql]:
+        with self.views.transaction(commit=False) as sql:
+            yield sql
+
+    # Leases: an evicted store is closed only once nobody is using it.
+    def _acquire(self) -> None:
+        with self._lock:
+            self._users += 1
+
+    def _release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            close = self._evicted and self._users == 0
+        if close:
+            self.close()
+
+    def _evict(self) -> None:
+        with self._lock:
+            self._evicted = True
+            close = self._users == 0
+        if close:
+            self.close()
+
+    def close(self) -> None:
+        self.views.close()
+        self.app.close()
+
+
+class Runtime:
+    """Everything a process needs to serve the platform: built once from the settings."""
+
+    def __init__(self, settings: Settings, telemetry: Telemetry | None = None) -> None:
+        self.settings = settings
+        self.telemetry = telemetry or Telemetry(settings.otel_exporter)
+        self.tracer = self.telemetry.tracer
+        self.backend: Backend = make_backend(
+            settings.database_url, settings.data_dir, pool_size=settings.db_pool_size
+        )
+        self.backend.provision(PLATFORM)
+        self.platform = Store(
+            PlatformApplication(self.backend, PLATFORM, self.tracer), PLATFORM_PROJECTIONS
+        )
+        self._tenants: OrderedDict[str, Store] = OrderedDict()
+        self._tenants_lock = threading.Lock()
+        self._capacity = settings.tenant_cache_size
+
+    @contextmanager
+    def tenant(self, slug: str, *, provision: bool = False) -> Iterator[Store]:
+        """The store of one alliance, opened on demand and kept in a bounded LRU cache.
+
+        The caller has already checked that the alliance exists (or is onboarding it,
+        with provision=True): this never creates a store for an unknown slug by accident.
+        """
+        store = self._lease(checked_slug(slug), provision=provision)
+        try:
+            yield store
+        finally:
+            store._release()
+
+    def _lease(self, slug: str, *, provision: bool) -> Store:
+        with self._tenants_lock:
+            store = self._tenants.get(slug)
+            if store is not None:
+                self._tenants.move_to_end(slug)
+                store._acquire()
+                return store
+        if provision:
+            self.backend.provision(slug)
+        opened = Store(AllianceApplication(self.backend, slug, self.tracer), TENANT_PROJECTIONS)
+        evicted: list[Store] = []
+        with self._tenants_lock:
+            store = self._tenants.get(slug)
+            if store is None:
+                store, opened = opened, None  # type: ignore[assignment]
+                self._tenants[slug] = store
+                while len(self._tenants) > self._capacity:
+                    _, oldest = self._tenants.popitem(last=False)
+                    evicted.append(oldest)
+            store._acquire()
+        if opened is not None:  # another thread opened it first
+            opened.close()
+        for old in evicted:
+            old._evict()
+        return store
+
+    @property
+    def open_tenants(self) -> int:
+        with self._tenants_lock:
+            return len(self._tenants)
+
+    def close(self) -> None:
+        with self._tenants_lock:
+            stores = list(self._tenants.values())
+            self._tenants.clear()
+        for store in stores:
+            store._evict()
+        self.platform.close()
+        self.backend.close()
+        self.telemetry.shutdown()
+
