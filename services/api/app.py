@@ -1,0 +1,71 @@
+"""The one wiring function: `create_app(settings)` builds the whole HTTP service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
+from infra.settings import Settings
+from infra.telemetry import Telemetry
+from services import access
+from services.api.auth import PUBLIC_PATHS, BearerKeyMiddleware
+from services.api.events import EventLogController
+from services.api.keys import KeyController
+from services.api.meta import MetaController
+from services.api.problems import EXCEPTION_HANDLERS
+from services.api.tenants import TenantController
+from services.runtime import Runtime
+
+log = logging.getLogger("concord")
+
+
+def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Litestar:
+    """Build the API for these settings. Stores open at start-up and close at shutdown."""
+    telemetry = telemetry or Telemetry(settings.otel_exporter)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        runtime = Runtime(settings, telemetry)
+        if settings.admin_key:
+            access.ensure_platform_key(runtime, settings.admin_key)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    def provide_runtime(state: State) -> Runtime:
+        runtime: Runtime = state.runtime
+        return runtime
+
+    return Litestar(
+        route_handlers=[TenantController, KeyController, EventLogController, MetaController],
+        lifespan=[lifespan],
+        dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
+        middleware=[DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[
+            OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=telemetry.provider))
+        ],
+        openapi_config=OpenAPIConfig(
+            title="Concord",
+            version="1",
+            description=(
+                "Governance for alliances of organisations. Authenticate with "
+                "`Authorization: Bearer <api key>`. Errors are RFC 9457 problem details."
+            ),
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+            use_handler_docstrings=True,
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )

@@ -1,0 +1,77 @@
+"""Bearer-key authentication and the role guards.
+
+Order of answers: no valid key -> 401; a key of another alliance -> 404, exactly as if
+the alliance did not exist; a key without the role -> 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio.to_thread
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from domain.values import Role
+from services import access, onboarding
+from services.access import Principal
+from services.errors import Forbidden, NotFound, Unauthenticated
+from services.runtime import Runtime
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+PUBLIC_PATHS = ["^/health$", "^/schema"]
+
+
+class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
+    """Turns `Authorization: Bearer <key>` into the request's Principal."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if not header:
+            raise Unauthenticated("send your API key as 'Authorization: Bearer <key>'")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthenticated("the Authorization header must read 'Bearer <key>'")
+        runtime: Runtime = connection.app.state.runtime
+        found = await anyio.to_thread.run_sync(access.authenticate, runtime, secret.strip())
+        if found is None:
+            raise Unauthenticated("this API key is not valid (unknown or revoked)")
+        return AuthenticationResult(user=found, auth=found.key_id)
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):  # a route excluded from auth asked for a principal
+        raise Unauthenticated("send your API key as 'Authorization: Bearer <key>'")
+    return user
+
+
+def allow(*roles: Role) -> Guard:
+    """A guard letting through keys with one of these roles, on their own alliance only."""
+
+    names = ", ".join(role.value for role in roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        slug = connection.path_params.get("slug")
+        if slug is not None and principal.tenant is not None and principal.tenant != slug:
+            raise NotFound(f"no alliance with the slug {slug!r}")
+        if principal.role in roles:
+            return
+        if slug is not None and principal.tenant is None:
+            # Platform admins may know which alliances exist: a missing one is a 404.
+            onboarding.directory_entry(connection.app.state.runtime, slug)
+        raise Forbidden(f"this needs a key with the role {names}; yours is {principal.role.value}")
+
+    return guard
+
+
+PLATFORM_ADMIN = allow(Role.PLATFORM_ADMIN)
+TENANT_ADMIN = allow(Role.TENANT_ADMIN)
+ANYONE_OF_THE_TENANT = allow(Role.PLATFORM_ADMIN, *(r for r in Role if r.is_tenant_role))
+LOG_READERS = allow(Role.TENANT_ADMIN, Role.AUDITOR)

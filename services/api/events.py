@@ -1,0 +1,48 @@
+"""The tenant's own event log: the auditor's complete, ordered raw view."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+
+from services import event_log, onboarding
+from services.api import schemas
+from services.api.auth import LOG_READERS
+from services.runtime import Runtime
+
+After = Annotated[int, QueryParameter(ge=0, description="Log position to read after (0: start)")]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Page size (1-1000)")]
+
+
+class EventLogController(Controller):
+    path = "/v1/tenants/{slug:str}/events"
+    tags = ["Audit"]
+
+    @get("/", operation_id="readEventLog", guards=[LOG_READERS], sync_to_thread=True)
+    def read(
+        self,
+        runtime: NamedDependency[Runtime],
+        slug: FromPath[str],
+        after: After = 0,
+        limit: Limit = 100,
+    ) -> schemas.EventPage:
+        """Events of this alliance after a log position, oldest first. Follow
+        `next_after` until it is null to read the whole history."""
+        onboarding.directory_entry(runtime, slug)
+        events = event_log.read_log(runtime, slug, after=after, limit=limit)
+        items = [
+            schemas.EventOut(
+                position=e.position,
+                aggregate_id=e.aggregate_id,
+                version=e.version,
+                type=e.type,
+                timestamp=e.timestamp,
+                data=e.data,
+            )
+            for e in events
+        ]
+        next_after = items[-1].position if len(items) == limit else None
+        return schemas.EventPage(items=items, next_after=next_after)

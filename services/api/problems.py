@@ -1,0 +1,167 @@
+"""Every error the API gives is an RFC 9457 problem: what is wrong, and how to put it right.
+
+The one place exceptions become HTTP answers. No stack trace ever leaves the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import (
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+
+from domain import errors as rules
+from services.errors import Forbidden, NotFound, Unauthenticated
+
+log = logging.getLogger("concord.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+# Rules broken by the current state of things (try again once it changes) are conflicts;
+# the rest are requests that can never succeed as written.
+CONFLICTS: tuple[type[rules.DomainError], ...] = (
+    rules.TenantAlreadyExists,
+    rules.TenantSuspended,
+    rules.TenantAlreadySuspended,
+    rules.TenantNotSuspended,
+    rules.KeyAlreadyRevoked,
+)
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str,
+    request: Request[Any, Any, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": f"urn:concord:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def on_domain_error(request: Request[Any, Any, Any], error: rules.DomainError) -> Response[Any]:
+    status = HTTP_409_CONFLICT if isinstance(error, CONFLICTS) else HTTP_422_UNPROCESSABLE_ENTITY
+    title = (type(error).__doc__ or "A rule was broken").strip().splitlines()[0]
+    return problem(
+        status, title, error.message, code=error.code, request=request, clause=error.clause
+    )
+
+
+def on_not_found(request: Request[Any, Any, Any], error: NotFound) -> Response[Any]:
+    return problem(HTTP_404_NOT_FOUND, "Not found", error.message, code="not-found", request=request)
+
+
+def on_forbidden(request: Request[Any, Any, Any], error: Forbidden) -> Response[Any]:
+    return problem(
+        HTTP_403_FORBIDDEN, "Not allowed for this key", error.message, code="forbidden",
+        request=request,
+    )
+
+
+def on_unauthenticated(request: Request[Any, Any, Any], error: Unauthenticated) -> Response[Any]:
+    return problem(
+        HTTP_401_UNAUTHORIZED,
+        "Authentication required",
+        error.message,
+        code="unauthenticated",
+        request=request,
+        headers={"WWW-Authenticate": 'Bearer realm="concord"'},
+    )
+
+
+def on_validation_error(
+    request: Request[Any, Any, Any], error: ValidationException
+) -> Response[Any]:
+    details = error.extra if isinstance(error.extra, list) else []
+    messages = [_describe(item) for item in details]
+    detail = "; ".join(messages) or str(error.detail)
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        "Invalid request",
+        detail,
+        code="invalid-request",
+        request=request,
+        errors=[_clean(item) for item in details] or None,
+    )
+
+
+def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status = error.status_code
+    title = {
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Request body too large",
+        415: "Unsupported media type",
+        429: "Too many requests",
+    }.get(status, "Request refused" if status < 500 else "Service error")
+    detail = str(error.detail) if error.detail else title
+    if status == 400 and "malformed" in detail.lower():
+        title = "Malformed JSON"
+        detail = f"the request body is not valid JSON ({detail})"
+    if status == 404 and detail == "Not Found":
+        detail = f"there is nothing at {request.url.path}"
+    return problem(
+        status,
+        title,
+        detail,
+        code=title.lower().replace(" ", "-"),
+        request=request,
+        headers=dict(error.headers or {}),
+    )
+
+
+def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    # Logged with its type only: an exception's text may quote request content.
+    log.error("unexpected %s on %s %s", type(error).__name__, request.method, request.url.path)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "Internal error",
+        "Something went wrong on our side; nothing was recorded. Please try again.",
+        code="internal-error",
+        request=request,
+    )
+
+
+def _describe(item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    message = str(item.get("message", ""))
+    key = item.get("key")
+    return f"{key}: {message}" if key and key not in message else message
+
+
+def _clean(item: Any) -> Any:
+    if isinstance(item, dict):
+        return {k: v for k, v in item.items() if k in ("key", "message", "source")}
+    return {"message": str(item)}
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    rules.DomainError: on_domain_error,
+    NotFound: on_not_found,
+    Forbidden: on_forbidden,
+    Unauthenticated: on_unauthenticated,
+    ValidationException: on_validation_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected,
+}

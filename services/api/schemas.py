@@ -1,0 +1,144 @@
+"""Wire types of the API. Requests forbid unknown fields; schemas never import aggregates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from domain.values import SLUG_PATTERN
+
+Slug = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=SLUG_PATTERN,
+        description="2-40 characters: a lowercase letter, then lowercase letters, digits or '-'",
+        examples=["kent-family-justice"],
+    ),
+]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Region = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+TemplateName = Literal[
+    "family-justice", "separated-families", "children-in-care", "kinship-network", "kinship-care"
+]
+TenantRoleName = Literal["tenant-admin", "officer", "member", "auditor"]
+
+
+class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every request body: a field the API does not know is an error, not ignored."""
+
+
+class OnboardTenant(Request):
+    slug: Slug
+    name: Name
+    region: Region
+    template: TemplateName
+
+
+class SuspendTenant(Request):
+    reason: Reason
+
+
+class IssueKey(Request):
+    role: TenantRoleName
+    label: Label
+
+
+class TenantOut(msgspec.Struct, kw_only=True):
+    slug: str
+    name: str
+    region: str
+    template: str
+    status: Literal["active", "suspended"]
+    onboarded_at: datetime
+    onboarded_by: str
+    status_reason: str | None = None
+    status_changed_at: datetime | None = None
+
+
+class KeyOut(msgspec.Struct, kw_only=True):
+    id: str
+    tenant: str | None
+    role: str
+    label: str
+    issued_by: str
+    issued_at: datetime
+    revoked: bool
+    revoked_by: str | None = None
+    revoked_at: datetime | None = None
+
+
+class IssuedKeyOut(msgspec.Struct, kw_only=True):
+    """A new key. `secret` is shown here once and cannot be recovered later."""
+
+    id: str
+    secret: str
+    tenant: str | None
+    role: str
+    label: str
+
+
+class OnboardedOut(msgspec.Struct, kw_only=True):
+    tenant: TenantOut
+    admin_key: IssuedKeyOut
+
+
+class AllianceProfileOut(msgspec.Struct, kw_only=True):
+    name: str
+    region: str
+    template: str
+    founded_by: str
+    founded_at: datetime
+
+
+class TenantDetailOut(msgspec.Struct, kw_only=True):
+    tenant: TenantOut
+    alliance: AllianceProfileOut | None
+
+
+class TenantPage(msgspec.Struct, kw_only=True):
+    items: list[TenantOut]
+    next_after: str | None = None
+
+
+class KeyPage(msgspec.Struct, kw_only=True):
+    items: list[KeyOut]
+    next_after: str | None = None
+
+
+class EventOut(msgspec.Struct, kw_only=True):
+    position: int
+    aggregate_id: str
+    version: int
+    type: str
+    timestamp: datetime
+    data: dict[str, Any]
+
+
+class EventPage(msgspec.Struct, kw_only=True):
+    items: list[EventOut]
+    next_after: int | None = None
+
+
+class WhoAmI(msgspec.Struct, kw_only=True):
+    key_id: str
+    role: str
+    tenant: str | None
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: Literal["ok", "unavailable"]
+    store: str
+    reachable: bool
+    detail: str | None = None
+
+
+def tenant_out(row: dict[str, Any]) -> TenantOut:
+    return msgspec.convert(row, TenantOut, strict=False)
+
+
+def key_out(row: dict[str, Any]) -> KeyOut:
+    return msgspec.convert({**row, "id": row["key_id"]}, KeyOut, strict=False)
