@@ -42,6 +42,15 @@ class UnknownTemplate(DomainError):
         super().__init__(f"{name!r} is not a template; choose one of: {known}")
 
 
+class UnknownRole(DomainError):
+    """A key carries one of the roles the platform knows."""
+
+    code = "unknown-role"
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"{name!r} is not a role here; choose one of: {', '.join(known)}")
+
+
 class TenantAlreadyExists(DomainError):
     """Each slug names one alliance, for ever."""
 

@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.errors import InvalidSlug, UnknownTemplate
+from domain.errors import InvalidSlug, UnknownRole, UnknownTemplate
 
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,39}$"
 _SLUG = re.compile(SLUG_PATTERN)
@@ -48,6 +48,17 @@ class Role(StrEnum):
 
 
 TENANT_ROLES = tuple(role for role in Role if role.is_tenant_role)
+
+
+def checked_tenant_role(name: str) -> Role:
+    """The tenant role of that name, or UnknownRole."""
+    try:
+        role = Role(name)
+    except ValueError:
+        role = None
+    if role is None or not role.is_tenant_role:
+        raise UnknownRole(name, [r.value for r in TENANT_ROLES])
+    return role
 
 
 class Template(StrEnum):

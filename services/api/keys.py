@@ -8,7 +8,7 @@ from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from domain.values import Role
+from domain.values import checked_tenant_role
 from services import access, onboarding
 from services.access import Principal
 from services.api import schemas
@@ -35,7 +35,11 @@ class KeyController(Controller):
         """Issue a key for this alliance. The secret is in this answer only: store it now."""
         onboarding.ensure_active(runtime, slug)
         key = access.issue_key(
-            runtime, tenant=slug, role=Role(data.role), label=data.label, issued_by=request.user.actor
+            runtime,
+            tenant=slug,
+            role=checked_tenant_role(data.role),
+            label=data.label,
+            issued_by=request.user.actor,
         )
         return schemas.IssuedKeyOut(
             id=key.key_id, secret=key.secret, tenant=key.tenant, role=key.role, label=key.label

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from domain.values import SLUG_PATTERN
+from domain.values import SLUG_PATTERN, TENANT_ROLES, Template
 
 Slug = Annotated[
     str,
@@ -21,10 +21,23 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Region = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-TemplateName = Literal[
-    "family-justice", "separated-families", "children-in-care", "kinship-network", "kinship-care"
+# Checked by the domain (which names the choices in its error), described here.
+TemplateName = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=50,
+        description="One of: " + ", ".join(t.value for t in Template),
+        examples=["family-justice"],
+    ),
 ]
-TenantRoleName = Literal["tenant-admin", "officer", "member", "auditor"]
+TenantRoleName = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=50,
+        description="One of: " + ", ".join(r.value for r in TENANT_ROLES),
+        examples=["officer"],
+    ),
+]
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -1,0 +1,178 @@
+"""`concord`: the operator's command line. Every command uses the same settings as the server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from domain.errors import DomainError
+from domain.values import TENANT_ROLES, Role, Template
+from infra.settings import Settings, SettingsError
+from services import access, onboarding
+from services.errors import NotFound
+from services.runtime import Runtime
+
+CLI_ACTOR = "cli"
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def opened_runtime() -> Iterator[Runtime]:
+    runtime = Runtime(load_settings())
+    try:
+        yield runtime
+    except (DomainError, NotFound) as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        runtime.close()
+
+
+@click.group()
+def main() -> None:
+    """Concord: governance for alliances of organisations."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default CONCORD_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default CONCORD_PORT or 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the HTTP API (and the public pages)."""
+    import uvicorn
+
+    from services.api.app import create_app
+
+    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
+    where = (
+        "PostgreSQL" if settings.uses_postgres else f"embedded SQLite in {settings.data_dir}"
+    )
+    click.echo(f"Concord on http://{host}:{port}  ({where})")
+    if not settings.admin_key:
+        click.echo(
+            "To get a platform-admin key, run in another terminal:  "
+            ".venv/bin/concord keys create --platform\n"
+            "(or start with CONCORD_ADMIN_KEY=<a secret of 16+ characters>)"
+        )
+    click.echo(f"API description: http://{host}:{port}/schema/openapi.json")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@main.group()
+def tenants() -> None:
+    """Onboard and list alliances."""
+
+
+@tenants.command("onboard")
+@click.option("--slug", required=True, help="e.g. kent-family-justice")
+@click.option("--name", required=True)
+@click.option("--region", required=True)
+@click.option("--template", required=True, type=click.Choice([t.value for t in Template]))
+def tenants_onboard(slug: str, name: str, region: str, template: str) -> None:
+    """Onboard an alliance and print its first tenant-admin key (shown once)."""
+    with opened_runtime() as runtime:
+        entry, key = onboarding.onboard(
+            runtime, slug=slug, name=name, region=region, template=template, by=CLI_ACTOR
+        )
+    click.echo(f"onboarded {entry['slug']} ({entry['name']}, {entry['region']})")
+    click.echo(f"tenant-admin key id: {key.key_id}")
+    click.echo(f"tenant-admin key (shown once): {key.secret}")
+
+
+@tenants.command("list")
+@click.option("--status", type=click.Choice(["active", "suspended"]), default=None)
+def tenants_list(status: str | None) -> None:
+    """Every alliance, one a line: slug, status, region, name."""
+    with opened_runtime() as runtime:
+        after: str | None = None
+        while True:
+            rows = onboarding.directory_page(
+                runtime, after=after, limit=500, region=None, status=status
+            )
+            for row in rows:
+                click.echo(f"{row['slug']}\t{row['status']}\t{row['region']}\t{row['name']}")
+            if len(rows) < 500:
+                break
+            after = rows[-1]["slug"]
+
+
+@main.group()
+def keys() -> None:
+    """Issue and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--platform", "platform", is_flag=True, help="A platform-admin key.")
+@click.option("--tenant", default=None, help="The alliance (slug) the key is for.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in TENANT_ROLES]),
+    default=Role.TENANT_ADMIN.value,
+    show_default=True,
+    help="Role of a tenant key.",
+)
+@click.option("--label", default="issued with the CLI", show_default=True)
+def keys_create(platform: bool, tenant: str | None, role: str, label: str) -> None:
+    """Issue a key and print its secret (shown once)."""
+    if platform == (tenant is not None):
+        raise click.UsageError("give exactly one of --platform or --tenant SLUG")
+    with opened_runtime() as runtime:
+        if tenant is not None:
+            onboarding.ensure_active(runtime, tenant)
+        key = access.issue_key(
+            runtime,
+            tenant=tenant,
+            role=Role.PLATFORM_ADMIN if platform else Role(role),
+            label=label,
+            issued_by=CLI_ACTOR,
+        )
+    click.echo(f"key id: {key.key_id}", err=True)
+    click.echo(key.secret)
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.option("--tenant", default=None, help="The key's alliance; omit for a platform key.")
+def keys_revoke(key_id: str, tenant: str | None) -> None:
+    """Revoke a key at once."""
+    with opened_runtime() as runtime:
+        access.revoke_key(runtime, key_id=key_id, tenant=tenant, revoked_by=CLI_ACTOR)
+    click.echo(f"revoked {key_id}")
+
+
+@main.group()
+def projections() -> None:
+    """Rebuild read models from the event log."""
+
+
+@projections.command("rebuild")
+@click.option("--tenant", default=None, help="Rebuild this alliance's projections.")
+@click.option("--platform", "platform", is_flag=True, help="Rebuild the platform's projections.")
+def projections_rebuild(tenant: str | None, platform: bool) -> None:
+    """Drop the projections' tables and replay the log from the start."""
+    if platform == (tenant is not None):
+        raise click.UsageError("give exactly one of --platform or --tenant SLUG")
+    with opened_runtime() as runtime:
+        if tenant is None:
+            applied = runtime.platform.runner.rebuild()
+            where = "the platform"
+        else:
+            onboarding.directory_entry(runtime, tenant)
+            with runtime.tenant(tenant) as store:
+                applied = store.runner.rebuild()
+            where = tenant
+    click.echo(f"rebuilt the projections of {where}: {applied} event applications")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
