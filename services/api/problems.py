@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
@@ -115,9 +115,10 @@ def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Resp
         429: "Too many requests",
     }.get(status, "Request refused" if status < 500 else "Service error")
     detail = str(error.detail) if error.detail else title
-    if status == 400 and "malformed" in detail.lower():
+    if isinstance(error.__cause__, SerializationException):
+        # litestar wraps a body that would not decode in a plain 400.
         title = "Malformed JSON"
-        detail = f"the request body is not valid JSON ({detail})"
+        detail = f"the request body is not valid JSON: {detail}"
     if status == 404 and detail == "Not Found":
         detail = f"there is nothing at {request.url.path}"
     return problem(
