@@ -20,7 +20,6 @@ from eventsourcing.persistence import (
     BaseInfrastructureFactory,
     InfrastructureFactory,
     StoredEvent,
-    Tracking,
     TrackingRecorder,
 )
 from eventsourcing.postgres import (
@@ -73,6 +72,10 @@ class Sql:
         return [dict(row) for row in self.cursor.fetchall()]
 
 
+class PositionMoved(Exception):
+    """Another process advanced this projection first; re-read and go on."""
+
+
 class ViewStore(ABC):
     """A store's read-model tables and their tracking records, written in one transaction."""
 
@@ -84,12 +87,29 @@ class ViewStore(ABC):
     def transaction(self, *, commit: bool) -> Iterator[Sql]:
         """A transaction on the view tables (read-only when commit is False)."""
 
-    def record_position(self, sql: Sql, projection: str, position: int) -> None:
-        """Advance a projection's tracking record inside the caller's transaction.
+    def advance(self, sql: Sql, projection: str, *, expected: int, to: int) -> None:
+        """Move a projection's tracking record from `expected` to `to`, inside the caller's
+        transaction, as a compare-and-set: if another process has moved it since we read
+        it, raise PositionMoved and the caller's transaction rolls back whole.
 
-        Raises IntegrityError when another process already recorded this position.
+        (eventsourcing's own insert only checks that positions increase; two racing
+        batches that overlap would both pass it, so the check here is exact.)
         """
-        self.tracking._insert_tracking(sql.cursor, Tracking(projection, position))  # type: ignore[attr-defined]
+        if expected == 0:
+            row = sql.one(
+                f"INSERT INTO {self.tracking_table} (application_name, notification_id)"  # noqa: S608
+                " VALUES (?, ?) ON CONFLICT (application_name) DO NOTHING"
+                " RETURNING notification_id",
+                (projection, to),
+            )
+        else:
+            row = sql.one(
+                f"UPDATE {self.tracking_table} SET notification_id = ?"  # noqa: S608
+                " WHERE application_name = ? AND notification_id = ? RETURNING notification_id",
+                (to, projection, expected),
+            )
+        if row is None:
+            raise PositionMoved(projection)
 
     def position(self, projection: str) -> int:
         return self.tracking.max_tracking_id(projection) or 0

@@ -8,10 +8,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError
 from opentelemetry.trace import Tracer
 
-from infra.stores import LOG_PAGE, Sql, ViewStore
+from infra.stores import LOG_PAGE, PositionMoved, Sql, ViewStore
 
 Handler = Callable[[Any, Sql, Any, int], None]
 
@@ -115,14 +114,16 @@ class ProjectionRunner:
                 ):
                     try:
                         with self.views.transaction(commit=True) as sql:
+                            # Claim the batch first: on PostgreSQL this locks the tracking
+                            # row, so a racing process waits here, then finds it moved.
+                            self.views.advance(
+                                sql, projection.name, expected=position, to=notifications[-1].id
+                            )
                             for notification in notifications:
                                 event = self.app.mapper.to_domain_event(notification)
                                 projection.apply(sql, event, notification.id)
-                            self.views.record_position(
-                                sql, projection.name, notifications[-1].id
-                            )
-                    except IntegrityError:
-                        # Another process applied this batch first; its commit stands and
-                        # ours rolled back whole. Read the new position and go on.
+                    except PositionMoved:
+                        # Another process applied these events first; its commit stands
+                        # and ours rolled back whole. Read the new position and go on.
                         continue
                 applied += len(notifications)
