@@ -19,7 +19,7 @@ class DomainError(Exception):
 
 
 class InvalidSlug(DomainError):
-    """A tenant slug is 2-40 characters: a lowercase letter, then lowercase letters, digits or '-'."""
+    """A slug is 2-40 characters: a lowercase letter, then lowercase letters, digits or '-'."""
 
     code = "invalid-slug"
 
@@ -35,11 +35,8 @@ class UnknownTemplate(DomainError):
 
     code = "unknown-template"
 
-    def __init__(self, name: str) -> None:
-        from domain.values import Template
-
-        known = ", ".join(t.value for t in Template)
-        super().__init__(f"{name!r} is not a template; choose one of: {known}")
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"{name!r} is not a template; choose one of: {', '.join(known)}")
 
 
 class UnknownRole(DomainError):

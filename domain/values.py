@@ -76,4 +76,4 @@ def checked_template(name: str) -> Template:
     try:
         return Template(name)
     except ValueError:
-        raise UnknownTemplate(name) from None
+        raise UnknownTemplate(name, [t.value for t in Template]) from None

@@ -235,7 +235,12 @@ class SharedPoolDatastore(PostgresDatastore):
     def __init__(self, pool: ConnectionPool[Any], schema: str, *, lock_timeout: int) -> None:
         # The base class builds a private pool; it is never opened, and is replaced here.
         super().__init__(
-            dbname="", host="", port=0, user="", password="", schema=schema,
+            dbname="",
+            host="",
+            port=0,
+            user="",
+            password="",
+            schema=schema,
             lock_timeout=lock_timeout,
         )
         self.pool = pool
@@ -273,9 +278,7 @@ class SharedPoolApplicationRecorder(PostgresApplicationRecorder):
         params: list[Any] = []
         for event in stored_events:
             params += [event.originator_id, event.originator_version, event.topic, event.state]
-        curs.execute(
-            self._insert_prefix + rows + pgsql.SQL(" RETURNING notification_id"), params
-        )
+        curs.execute(self._insert_prefix + rows + pgsql.SQL(" RETURNING notification_id"), params)
 
 
 class SharedPoolPostgresFactory(PostgresFactory):
@@ -387,4 +390,3 @@ def make_backend(database_url: str | None, data_dir: str, *, pool_size: int) -> 
     if database_url:
         return PostgresBackend(database_url, pool_size=pool_size)
     return SQLiteBackend(data_dir)
-

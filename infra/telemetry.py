@@ -5,6 +5,7 @@ Spans carry ids, names and counts only: never a key, a secret or a record's cont
 
 from __future__ import annotations
 
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -27,8 +28,6 @@ class Telemetry:
         elif exporter == "console":
             self.provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
         elif exporter == "otlp":
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
             # Endpoint and headers come from the standard OTEL_EXPORTER_OTLP_* variables.
             self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         self.tracer: Tracer = self.provider.get_tracer("concord")

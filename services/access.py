@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 from uuid import UUID
 
@@ -43,11 +44,12 @@ def issue_key(
     runtime: Runtime, *, tenant: str | None, role: Role, label: str, issued_by: str
 ) -> IssuedKey:
     """Issue a new key; its secret is returned here and never again."""
-    secret = new_key_secret()
-    key = ApiKey.issue(
-        key_hash=key_digest(secret), tenant=tenant, role=role, label=label, issued_by=issued_by
-    )
-    runtime.platform.record(key)
+    with runtime.tracer.start_as_current_span("command.issue_key"):
+        secret = new_key_secret()
+        key = ApiKey.issue(
+            key_hash=key_digest(secret), tenant=tenant, role=role, label=label, issued_by=issued_by
+        )
+        runtime.platform.record(key)
     return IssuedKey(key_id=str(key.id), secret=secret, role=role, tenant=tenant, label=label)
 
 
@@ -58,26 +60,31 @@ def ensure_platform_key(runtime: Runtime, secret: str, *, label: str = "CONCORD_
     if key_id in runtime.platform.app.repository:
         return str(key_id)
     key = ApiKey.issue(
-        key_hash=digest, tenant=None, role=Role.PLATFORM_ADMIN, label=label, issued_by=PLATFORM_ACTOR
+        key_hash=digest,
+        tenant=None,
+        role=Role.PLATFORM_ADMIN,
+        label=label,
+        issued_by=PLATFORM_ACTOR,
     )
-    try:
+    with suppress(IntegrityError):  # another process recorded it first: same secret, same key
         runtime.platform.record(key)
-    except IntegrityError:
-        pass  # another process recorded it first: same secret, same key
     return str(key_id)
 
 
 def revoke_key(runtime: Runtime, *, key_id: str, tenant: str | None, revoked_by: str) -> None:
     """Revoke a key of this tenant (or a platform key when tenant is None)."""
-    row = _key_row(runtime, key_id)
-    if row is None or row["tenant"] != tenant:
-        raise NotFound(f"no key {key_id!r} here")
-    key: ApiKey = runtime.platform.app.repository.get(_uuid(key_id))
-    key.revoke(by=revoked_by)
-    runtime.platform.record(key)
+    with runtime.tracer.start_as_current_span("command.revoke_key"):
+        row = _key_row(runtime, key_id)
+        if row is None or row["tenant"] != tenant:
+            raise NotFound(f"no key {key_id!r} here")
+        key: ApiKey = runtime.platform.app.repository.get(_uuid(key_id))
+        key.revoke(by=revoked_by)
+        runtime.platform.record(key)
 
 
-def list_keys(runtime: Runtime, tenant: str, *, after: str | None, limit: int) -> list[dict[str, Any]]:
+def list_keys(
+    runtime: Runtime, tenant: str, *, after: str | None, limit: int
+) -> list[dict[str, Any]]:
     with runtime.platform.read() as sql:
         return key_register.page_for_tenant(sql, tenant, after=after, limit=limit)
 

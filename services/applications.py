@@ -22,6 +22,11 @@ class StoreApplication(Application[UUID]):
         self.tracer = tracer
         super().__init__(env=backend.application_env(store))
 
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        # eventsourcing would merge os.environ here; Concord's settings are read once, at
+        # the entrypoint, so stray variables (CIPHER_TOPIC, ...) must not change a store.
+        return Environment(name, {**type(self).env, **(env or {})})
+
     def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
         return self.backend.factory(self.store, env)
 

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+import uvicorn
 
 from domain.errors import DomainError
 from domain.values import TENANT_ROLES, Role, Template
 from infra.settings import Settings, SettingsError
 from services import access, onboarding
+from services.api.app import create_app
 from services.errors import NotFound
 from services.runtime import Runtime
 
@@ -43,20 +45,16 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default=None, help="Interface to listen on (default CONCORD_HOST or 127.0.0.1).")
+@click.option(
+    "--host", default=None, help="Interface to listen on (default CONCORD_HOST or 127.0.0.1)."
+)
 @click.option("--port", type=int, default=None, help="Port (default CONCORD_PORT or 8000).")
 def serve(host: str | None, port: int | None) -> None:
     """Serve the HTTP API (and the public pages)."""
-    import uvicorn
-
-    from services.api.app import create_app
-
     settings = load_settings()
     host = host or settings.host
     port = port or settings.port
-    where = (
-        "PostgreSQL" if settings.uses_postgres else f"embedded SQLite in {settings.data_dir}"
-    )
+    where = "PostgreSQL" if settings.uses_postgres else f"embedded SQLite in {settings.data_dir}"
     click.echo(f"Concord on http://{host}:{port}  ({where})")
     if not settings.admin_key:
         click.echo(

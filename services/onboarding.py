@@ -59,10 +59,11 @@ def onboard(
 
 
 def _is_founded(runtime: Runtime, slug: str) -> bool:
-    if not runtime.backend.exists(slug):
+    try:
+        with runtime.tenant(slug) as store:
+            return Alliance.create_id(slug) in store.app.repository
+    except NotFound:
         return False
-    with runtime.tenant(slug) as store:
-        return Alliance.create_id(slug) in store.app.repository
 
 
 def directory_entry(runtime: Runtime, slug: str) -> dict[str, Any]:
@@ -82,9 +83,12 @@ def directory_page(
 
 
 def profile(runtime: Runtime, slug: str) -> dict[str, Any] | None:
-    """What the alliance's own store says about it (from its projection)."""
-    with runtime.tenant(slug) as store, store.read() as sql:
-        return alliance_profile.load(sql)
+    """What the alliance's own store says about it (None until its store is founded)."""
+    try:
+        with runtime.tenant(slug) as store, store.read() as sql:
+            return alliance_profile.load(sql)
+    except NotFound:
+        return None
 
 
 def ensure_active(runtime: Runtime, slug: str) -> None:

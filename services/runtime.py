@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+
 from eventsourcing.domain import Aggregate
 
 from domain.values import checked_slug
@@ -17,6 +18,7 @@ from projections.base import Projection, ProjectionRunner
 from projections.key_register import KeyRegister
 from projections.national_directory import NationalDirectory
 from services.applications import AllianceApplication, PlatformApplication, StoreApplication
+from services.errors import NotFound
 
 PLATFORM_PROJECTIONS: Sequence[type[Projection]] = (NationalDirectory, KeyRegister)
 TENANT_PROJECTIONS: Sequence[type[Projection]] = (AllianceProfile,)
@@ -111,6 +113,11 @@ class Runtime:
                 return store
         if provision:
             self.backend.provision(slug)
+        elif not self.backend.exists(slug):
+            raise NotFound(
+                f"the alliance {slug!r} has no store yet: its onboarding did not finish; "
+                "onboard it again to complete it"
+            )
         opened = Store(AllianceApplication(self.backend, slug, self.tracer), TENANT_PROJECTIONS)
         evicted: list[Store] = []
         with self._tenants_lock:
@@ -142,4 +149,3 @@ class Runtime:
         self.platform.close()
         self.backend.close()
         self.telemetry.shutdown()
-

@@ -65,7 +65,9 @@ def find(sql: Sql, key_id: str) -> dict[str, Any] | None:
     return sql.one(f"SELECT {COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,))  # noqa: S608
 
 
-def page_for_tenant(sql: Sql, tenant: str, *, after: str | None, limit: int) -> list[dict[str, Any]]:
+def page_for_tenant(
+    sql: Sql, tenant: str, *, after: str | None, limit: int
+) -> list[dict[str, Any]]:
     return sql.all(
         f"SELECT {COLUMNS} FROM api_keys WHERE tenant = ? AND key_id > ?"  # noqa: S608
         " ORDER BY key_id LIMIT ?",

@@ -40,7 +40,7 @@ class NationalDirectory(Projection):
             "INSERT INTO directory (tenant_id, slug, name, region, template, status,"
             " onboarded_at, onboarded_by, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                event.originator_id.hex,
+                str(event.originator_id),
                 event.slug,
                 event.name,
                 event.region,
@@ -65,7 +65,7 @@ class NationalDirectory(Projection):
         sql.execute(
             "UPDATE directory SET status = ?, status_reason = ?, status_changed_at = ?,"
             " position = ? WHERE tenant_id = ?",
-            (status, reason, event.timestamp.isoformat(), position, event.originator_id.hex),
+            (status, reason, event.timestamp.isoformat(), position, str(event.originator_id)),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -52,9 +53,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
         middleware=[DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
-        plugins=[
-            OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=telemetry.provider))
-        ],
+        plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=telemetry.provider))],
         openapi_config=OpenAPIConfig(
             title="Concord",
             version="1",

@@ -21,7 +21,13 @@ class EventLogController(Controller):
     path = "/v1/tenants/{slug:str}/events"
     tags = ["Audit"]
 
-    @get("/", operation_id="readEventLog", guards=[LOG_READERS], sync_to_thread=True)
+    @get(
+        "/",
+        operation_id="readEventLog",
+        responses=schemas.problems(400, 401, 403, 404),
+        guards=[LOG_READERS],
+        sync_to_thread=True,
+    )
     def read(
         self,
         runtime: NamedDependency[Runtime],
@@ -32,7 +38,7 @@ class EventLogController(Controller):
         """Events of this alliance after a log position, oldest first. Follow
         `next_after` until it is null to read the whole history."""
         onboarding.directory_entry(runtime, slug)
-        events = event_log.read_log(runtime, slug, after=after, limit=limit)
+        events = event_log.read_log(runtime, slug, after=after, limit=limit + 1)
         items = [
             schemas.EventOut(
                 position=e.position,
@@ -42,7 +48,7 @@ class EventLogController(Controller):
                 timestamp=e.timestamp,
                 data=e.data,
             )
-            for e in events
+            for e in events[:limit]
         ]
-        next_after = items[-1].position if len(items) == limit else None
+        next_after = items[-1].position if len(events) > limit else None
         return schemas.EventPage(items=items, next_after=next_after)

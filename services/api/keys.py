@@ -24,7 +24,13 @@ class KeyController(Controller):
     tags = ["Keys"]
     guards = [TENANT_ADMIN]
 
-    @post("/", operation_id="issueKey", sync_to_thread=True, status_code=201)
+    @post(
+        "/",
+        operation_id="issueKey",
+        responses=schemas.problems(400, 401, 403, 404, 409, 413, 422),
+        sync_to_thread=True,
+        status_code=201,
+    )
     def issue(
         self,
         request: Request[Principal, Any, Any],
@@ -45,7 +51,12 @@ class KeyController(Controller):
             id=key.key_id, secret=key.secret, tenant=key.tenant, role=key.role, label=key.label
         )
 
-    @get("/", operation_id="listKeys", sync_to_thread=True)
+    @get(
+        "/",
+        operation_id="listKeys",
+        responses=schemas.problems(400, 401, 403, 404),
+        sync_to_thread=True,
+    )
     def list_keys(
         self,
         runtime: NamedDependency[Runtime],
@@ -58,7 +69,12 @@ class KeyController(Controller):
         items = [schemas.key_out(row) for row in rows[:limit]]
         return schemas.KeyPage(items=items, next_after=items[-1].id if len(rows) > limit else None)
 
-    @get("/{key_id:str}", operation_id="getKey", sync_to_thread=True)
+    @get(
+        "/{key_id:str}",
+        operation_id="getKey",
+        responses=schemas.problems(401, 403, 404),
+        sync_to_thread=True,
+    )
     def detail(
         self, runtime: NamedDependency[Runtime], slug: FromPath[str], key_id: FromPath[str]
     ) -> schemas.KeyOut:
@@ -68,7 +84,13 @@ class KeyController(Controller):
             raise NotFound(f"no key {key_id!r} in this alliance")
         return schemas.key_out(row)
 
-    @delete("/{key_id:str}", operation_id="revokeKey", sync_to_thread=True, status_code=204)
+    @delete(
+        "/{key_id:str}",
+        operation_id="revokeKey",
+        responses=schemas.problems(401, 403, 404, 409),
+        sync_to_thread=True,
+        status_code=204,
+    )
     def revoke(
         self,
         request: Request[Principal, Any, Any],

@@ -30,7 +30,13 @@ class MetaController(Controller):
             return Response(body, status_code=503)
         return Response(schemas.Health(status="ok", store=runtime.backend.kind, reachable=True))
 
-    @get("/v1/me", operation_id="whoAmI")
+    @get(
+        "/v1/me",
+        operation_id="whoAmI",
+        responses=schemas.problems(
+            401,
+        ),
+    )
     async def me(self, request: Request[Principal, Any, Any]) -> schemas.WhoAmI:
         """The key you are calling with: its id, role and alliance (none for platform keys)."""
         user = request.user

@@ -68,12 +68,17 @@ def on_domain_error(request: Request[Any, Any, Any], error: rules.DomainError) -
 
 
 def on_not_found(request: Request[Any, Any, Any], error: NotFound) -> Response[Any]:
-    return problem(HTTP_404_NOT_FOUND, "Not found", error.message, code="not-found", request=request)
+    return problem(
+        HTTP_404_NOT_FOUND, "Not found", error.message, code="not-found", request=request
+    )
 
 
 def on_forbidden(request: Request[Any, Any, Any], error: Forbidden) -> Response[Any]:
     return problem(
-        HTTP_403_FORBIDDEN, "Not allowed for this key", error.message, code="forbidden",
+        HTTP_403_FORBIDDEN,
+        "Not allowed for this key",
+        error.message,
+        code="forbidden",
         request=request,
     )
 

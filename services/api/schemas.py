@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.openapi import ResponseSpec
 
 from domain.values import SLUG_PATTERN, TENANT_ROLES, Template
 
@@ -147,6 +148,42 @@ class Health(msgspec.Struct, kw_only=True):
     store: str
     reachable: bool
     detail: str | None = None
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    """An RFC 9457 problem: what went wrong and how to put it right."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    clause: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+_PROBLEM_MEANINGS = {
+    400: "Malformed JSON or query",
+    401: "No valid API key (missing, unknown or revoked)",
+    403: "The key's role does not allow this",
+    404: "No such alliance or object, or it belongs to another alliance",
+    409: "Conflicts with the current state (e.g. slug taken, alliance suspended)",
+    413: "Request body too large",
+    422: "A field is invalid, or a rule is broken (the rule and its clause are named)",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problem answers an operation can give."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_PROBLEM_MEANINGS[status],
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for status in statuses
+    }
 
 
 def tenant_out(row: dict[str, Any]) -> TenantOut:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -26,6 +25,7 @@ class TenantController(Controller):
     @post(
         "/",
         operation_id="onboardTenant",
+        responses=schemas.problems(400, 401, 403, 409, 413, 422),
         guards=[PLATFORM_ADMIN],
         sync_to_thread=True,
         status_code=201,
@@ -53,7 +53,13 @@ class TenantController(Controller):
             ),
         )
 
-    @get("/", operation_id="listTenants", guards=[PLATFORM_ADMIN], sync_to_thread=True)
+    @get(
+        "/",
+        operation_id="listTenants",
+        responses=schemas.problems(400, 401, 403),
+        guards=[PLATFORM_ADMIN],
+        sync_to_thread=True,
+    )
     def directory(
         self,
         runtime: NamedDependency[Runtime],
@@ -74,10 +80,13 @@ class TenantController(Controller):
     @get(
         "/{slug:str}",
         operation_id="getTenant",
+        responses=schemas.problems(401, 403, 404),
         guards=[ANYONE_OF_THE_TENANT],
         sync_to_thread=True,
     )
-    def detail(self, runtime: NamedDependency[Runtime], slug: FromPath[str]) -> schemas.TenantDetailOut:
+    def detail(
+        self, runtime: NamedDependency[Runtime], slug: FromPath[str]
+    ) -> schemas.TenantDetailOut:
         """One alliance: its directory entry, and its profile from its own store."""
         entry = onboarding.directory_entry(runtime, slug)
         profile = onboarding.profile(runtime, slug)
@@ -91,6 +100,7 @@ class TenantController(Controller):
     @post(
         "/{slug:str}/suspend",
         operation_id="suspendTenant",
+        responses=schemas.problems(400, 401, 403, 404, 409, 413, 422),
         guards=[PLATFORM_ADMIN],
         sync_to_thread=True,
         status_code=200,
@@ -109,6 +119,7 @@ class TenantController(Controller):
     @post(
         "/{slug:str}/reinstate",
         operation_id="reinstateTenant",
+        responses=schemas.problems(401, 403, 404, 409),
         guards=[PLATFORM_ADMIN],
         sync_to_thread=True,
         status_code=200,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.alliance import Alliance
 from services import access
 from tests.conftest import bearer
 
@@ -11,12 +12,13 @@ def test_the_log_is_read_whole_by_following_next_after(client, onboard):
     runtime = client.app.state.runtime
     alliance_events = 1
     # More history than one page: record further events in the alliance's own store.
-    from domain.alliance import Alliance
 
     with runtime.tenant("kent-fja") as store:
         for number in range(11):
             store.record(
-                Alliance(slug=f"shadow-{number}", name="n", region="r", template="t", founded_by="test")
+                Alliance(
+                    slug=f"shadow-{number}", name="n", region="r", template="t", founded_by="test"
+                )
             )
             alliance_events += 1
 
@@ -54,9 +56,17 @@ def test_an_auditor_reads_the_log_and_an_officer_or_member_may_not(client, onboa
         for role in ("auditor", "officer", "member")
     }
 
-    assert client.get("/v1/tenants/kent-fja/events", headers=bearer(keys["auditor"])).status_code == 200
-    assert client.get("/v1/tenants/kent-fja/events", headers=bearer(keys["officer"])).status_code == 403
-    assert client.get("/v1/tenants/kent-fja/events", headers=bearer(keys["member"])).status_code == 403
+    assert (
+        client.get("/v1/tenants/kent-fja/events", headers=bearer(keys["auditor"])).status_code
+        == 200
+    )
+    assert (
+        client.get("/v1/tenants/kent-fja/events", headers=bearer(keys["officer"])).status_code
+        == 403
+    )
+    assert (
+        client.get("/v1/tenants/kent-fja/events", headers=bearer(keys["member"])).status_code == 403
+    )
 
 
 def test_one_alliance_log_holds_none_of_another_alliance_events(client, onboard):
@@ -74,6 +84,9 @@ def test_platform_events_never_reach_an_alliance_log(client, onboard):
     runtime = client.app.state.runtime
     access.issue_key(runtime, tenant="kent-fja", role=access.Role.MEMBER, label="x", issued_by="t")
 
-    types = [i["type"] for i in client.get("/v1/tenants/kent-fja/events", headers=bearer(kent)).json()["items"]]
+    types = [
+        i["type"]
+        for i in client.get("/v1/tenants/kent-fja/events", headers=bearer(kent)).json()["items"]
+    ]
 
     assert types == ["AllianceFounded"]

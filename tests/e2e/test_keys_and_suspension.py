@@ -1,4 +1,4 @@
-"""Keys are issued, listed and revoked by tenant admins; a suspended alliance reads but never writes."""
+"""Tenant admins issue, list and revoke keys; a suspended alliance is read but never changed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ def test_a_tenant_admin_issues_keys_of_each_tenant_role(client, onboard):
 
     for role in ("tenant-admin", "officer", "member", "auditor"):
         issued = client.post(
-            "/v1/tenants/kent-fja/keys", json={"role": role, "label": f"{role} of Kent"}, headers=admin
+            "/v1/tenants/kent-fja/keys",
+            json={"role": role, "label": f"{role} of Kent"},
+            headers=admin,
         )
         assert issued.status_code == 201
         me = client.get("/v1/me", headers=bearer(issued.json()["secret"])).json()
@@ -61,7 +63,8 @@ def test_key_listing_is_paginated_and_never_shows_secrets(client, onboard):
     for number in range(4):
         secrets.append(
             client.post(
-                "/v1/tenants/kent-fja/keys", json={"role": "member", "label": f"m{number}"},
+                "/v1/tenants/kent-fja/keys",
+                json={"role": "member", "label": f"m{number}"},
                 headers=admin,
             ).json()["secret"]
         )
@@ -102,7 +105,10 @@ def test_a_suspended_alliance_can_be_read_but_not_changed(client, onboard):
     assert "suspended" in refused.json()["detail"]
     assert client.get("/v1/tenants/kent-fja", headers=admin).status_code == 200
     assert client.get("/v1/tenants/kent-fja/events", headers=admin).status_code == 200
-    assert client.get("/v1/tenants/kent-fja/keys", headers=admin).json()["items"][0]["revoked"] is False
+    assert (
+        client.get("/v1/tenants/kent-fja/keys", headers=admin).json()["items"][0]["revoked"]
+        is False
+    )
 
 
 def test_keys_can_still_be_revoked_while_suspended(client, onboard):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.tenant import Tenant
 from tests.conftest import ADMIN, bearer
 
 
@@ -137,3 +138,31 @@ def test_an_unknown_tenant_is_not_found_for_the_platform_admin(client):
 
     assert response.status_code == 404
     assert response.json()["status"] == 404
+
+
+def test_an_onboarding_cut_short_after_registration_is_finished_by_trying_again(client):
+    runtime = client.app.state.runtime
+    # As if the process died after claiming the slug and before founding the store.
+    runtime.platform.record(
+        Tenant(
+            slug="kent-fja",
+            name="Kent",
+            region="Kent",
+            template="family-justice",
+            onboarded_by="key:earlier",
+        )
+    )
+    half = client.get("/v1/tenants/kent-fja", headers=ADMIN)
+    assert half.status_code == 200 and half.json()["alliance"] is None
+
+    retried = client.post(
+        "/v1/tenants",
+        json={"slug": "kent-fja", "name": "Kent", "region": "Kent", "template": "family-justice"},
+        headers=ADMIN,
+    )
+
+    assert retried.status_code == 201, retried.text
+    secret = retried.json()["admin_key"]["secret"]
+    log = client.get("/v1/tenants/kent-fja/events", headers=bearer(secret)).json()["items"]
+    assert [event["type"] for event in log] == ["AllianceFounded"]
+    assert log[0]["data"]["founded_by"] == "key:earlier"

@@ -96,7 +96,8 @@ class World:
             body = {"role": "member", "label": "wall check"}
         elif operation == "revokeKey" and fresh_victim:
             victim = self.client.post(
-                f"/v1/tenants/{target}/keys", json={"role": "member", "label": "victim"},
+                f"/v1/tenants/{target}/keys",
+                json={"role": "member", "label": "victim"},
                 headers=admin,
             )
             key_id = victim.json()["id"]
@@ -168,7 +169,11 @@ def test_each_role_gets_exactly_the_operations_it_is_allowed(world, client):
                 operation, method, path, "alpha-alliance", world.headers("alpha-alliance", role)
             )
             if PUBLIC in allowed or ANY_KEY in allowed or role in allowed:
-                assert response.status_code in (200, 201, 204, 409), (operation, role, response.text)
+                assert response.status_code in (200, 201, 204, 409), (
+                    operation,
+                    role,
+                    response.text,
+                )
             else:
                 assert response.status_code == 403, (operation, role, response.text)
             if operation == "suspendTenant" and response.status_code == 200:

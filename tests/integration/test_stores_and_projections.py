@@ -11,6 +11,7 @@ import pytest
 
 from domain.alliance import Alliance
 from domain.errors import InvalidSlug
+from domain.tenant import Tenant
 from domain.values import Role
 from infra.settings import Settings
 from infra.stores import schema_name
@@ -24,7 +25,7 @@ def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
     with store.read() as sql:
         for projection in store.runner.projections:
             for table in projection.tables:
-                rows = sql.all(f"SELECT * FROM {table}")  # noqa: S608
+                rows = sql.all(f"SELECT * FROM {table}")
                 tables[table] = sorted(rows, key=repr)
     return tables
 
@@ -74,12 +75,15 @@ def test_racing_runners_apply_every_event_exactly_once(settings):
     # Two runtimes stand for two processes sharing one platform store.
     first, second = Runtime(settings), Runtime(settings)
     try:
-        from domain.tenant import Tenant
-
         for number in range(40):
             first.platform.app.save(  # saved without catching up: both runners race for them
-                Tenant(slug=f"t{number:02d}", name="n", region="r", template="kinship-care",
-                       onboarded_by="t")
+                Tenant(
+                    slug=f"t{number:02d}",
+                    name="n",
+                    region="r",
+                    template="kinship-care",
+                    onboarded_by="t",
+                )
             )
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
@@ -109,10 +113,15 @@ def test_racing_runners_apply_every_event_exactly_once(settings):
 
 
 def test_a_projection_bug_is_not_mistaken_for_a_race(runtime):
-    onboarding.onboard(runtime, slug="kent-fja", name="K", region="r", template="kinship-care", by="t")
+    onboarding.onboard(
+        runtime, slug="kent-fja", name="K", region="r", template="kinship-care", by="t"
+    )
     with runtime.platform.views.transaction(commit=True) as sql:
-        sql.execute("DELETE FROM views_tracking" if runtime.backend.kind == "postgresql"
-                    else "DELETE FROM tracking WHERE application_name = 'national_directory'")
+        sql.execute(
+            "DELETE FROM views_tracking"
+            if runtime.backend.kind == "postgresql"
+            else "DELETE FROM tracking WHERE application_name = 'national_directory'"
+        )
     # Replaying onto rows that already exist breaks the UNIQUE slug: a real error, raised.
     with pytest.raises(Exception) as raised:
         runtime.platform.runner.catch_up()
@@ -125,8 +134,12 @@ def test_tenant_stores_are_opened_on_demand_and_the_cache_is_bounded(settings):
         capacity = settings.tenant_cache_size
         for number in range(capacity + 5):
             onboarding.onboard(
-                runtime, slug=f"alliance-{number}", name="n", region="r",
-                template="kinship-care", by="t",
+                runtime,
+                slug=f"alliance-{number}",
+                name="n",
+                region="r",
+                template="kinship-care",
+                by="t",
             )
         assert runtime.open_tenants == capacity
         # An evicted alliance opens again, with its history intact.
@@ -140,7 +153,9 @@ def test_a_store_in_use_is_closed_only_when_its_last_user_is_done(settings):
     runtime = Runtime(settings.__class__(**{**_fields(settings), "tenant_cache_size": 1}))
     try:
         for slug in ("first-one", "second-one"):
-            onboarding.onboard(runtime, slug=slug, name="n", region="r", template="kinship-care", by="t")
+            onboarding.onboard(
+                runtime, slug=slug, name="n", region="r", template="kinship-care", by="t"
+            )
         with runtime.tenant("first-one") as store:
             with runtime.tenant("second-one"):
                 pass  # evicts first-one from the cache while we still hold it
@@ -159,7 +174,9 @@ def test_unknown_slugs_never_reach_the_database(runtime):
 
 
 def test_the_same_alliance_cannot_be_founded_twice_in_its_store(runtime):
-    onboarding.onboard(runtime, slug="kent-fja", name="K", region="r", template="kinship-care", by="t")
+    onboarding.onboard(
+        runtime, slug="kent-fja", name="K", region="r", template="kinship-care", by="t"
+    )
 
     with runtime.tenant("kent-fja") as store, pytest.raises(Exception) as raised:
         store.record(Alliance(slug="kent-fja", name="K2", region="r", template="t", founded_by="x"))
@@ -177,8 +194,12 @@ def test_postgres_connections_stay_bounded_however_many_tenants(settings, postgr
     try:
         for number in range(30):
             onboarding.onboard(
-                runtime, slug=f"alliance-{number}", name="n", region="r",
-                template="kinship-care", by="t",
+                runtime,
+                slug=f"alliance-{number}",
+                name="n",
+                region="r",
+                template="kinship-care",
+                by="t",
             )
         for number in range(30):
             onboarding.profile(runtime, f"alliance-{number}")
@@ -199,7 +220,9 @@ def test_postgres_connections_stay_bounded_however_many_tenants(settings, postgr
 def test_each_tenant_has_its_own_schema(settings, postgres_url):
     runtime = Runtime(settings)
     try:
-        onboarding.onboard(runtime, slug="kent-fja", name="K", region="r", template="kinship-care", by="t")
+        onboarding.onboard(
+            runtime, slug="kent-fja", name="K", region="r", template="kinship-care", by="t"
+        )
         with psycopg.connect(postgres_url) as conn:
             tables = {
                 (schema, table)
@@ -212,6 +235,8 @@ def test_each_tenant_has_its_own_schema(settings, postgres_url):
         assert ("tenant_kent_fja", "alliance_profile") in tables
         assert ("platform", "platform_events") in tables
         assert ("platform", "directory") in tables
-        assert not any(schema == "platform" and table == "alliance_events" for schema, table in tables)
+        assert not any(
+            schema == "platform" and table == "alliance_events" for schema, table in tables
+        )
     finally:
         runtime.close()
