@@ -1,0 +1,47 @@
+"""Settings come from CONCORD_* variables once; a mistake is named, never ignored."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.settings import Settings, SettingsError
+
+
+def test_the_embedded_default_needs_nothing():
+    settings = Settings.from_env({})
+
+    assert settings.database_url is None and not settings.uses_postgres
+    assert settings.data_dir == "./var"
+    assert settings.otel_exporter == "none"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+
+
+def test_values_are_read_and_converted():
+    settings = Settings.from_env(
+        {
+            "CONCORD_DATABASE_URL": "postgresql://app@db:5432/concord",
+            "CONCORD_PORT": "9000",
+            "CONCORD_OTEL_EXPORTER": "console",
+            "CONCORD_ADMIN_KEY": "a-long-enough-secret",
+            "UNRELATED": "ignored",
+        }
+    )
+
+    assert settings.uses_postgres and settings.port == 9000
+    assert settings.otel_exporter == "console"
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"CONCORD_PORT": "eighty"}, "CONCORD_PORT"),
+        ({"CONCORD_PORT": "70000"}, "CONCORD_PORT"),
+        ({"CONCORD_OTEL_EXPORTER": "jaeger"}, "CONCORD_OTEL_EXPORTER"),
+        ({"CONCORD_ADMIN_KEY": "short"}, "CONCORD_ADMIN_KEY"),
+        ({"CONCORD_DATABASE_URL": "mysql://x"}, "CONCORD_DATABASE_URL"),
+        ({"CONCORD_DATABSE_URL": "postgresql://x"}, "CONCORD_DATABSE_URL"),
+    ],
+)
+def test_a_bad_or_unknown_variable_is_named(environ, named):
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(environ)
