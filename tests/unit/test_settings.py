@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.settings import Settings, SettingsError
+from infra.telemetry import Telemetry
 
 
 def test_the_embedded_default_needs_nothing():
@@ -45,3 +46,16 @@ def test_values_are_read_and_converted():
 def test_a_bad_or_unknown_variable_is_named(environ, named):
     with pytest.raises(SettingsError, match=named):
         Settings.from_env(environ)
+
+
+@pytest.mark.parametrize("exporter", ["none", "console", "otlp"])
+def test_every_exporter_setting_builds_a_working_tracer(exporter):
+    telemetry = Telemetry(exporter)
+    try:
+        # No span is ended for otlp: that would send it to a collector this test lacks.
+        span = telemetry.tracer.start_span("probe")
+        assert span.get_span_context().is_valid
+        if exporter != "otlp":
+            span.end()
+    finally:
+        telemetry.shutdown()
