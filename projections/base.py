@@ -127,3 +127,5 @@ class ProjectionRunner:
                         # and ours rolled back whole. Read the new position and go on.
                         continue
                 applied += len(notifications)
+                if len(notifications) < LOG_PAGE:
+                    return applied  # a short page is the end of the log for now
