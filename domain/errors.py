@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A command broke a rule of the platform or of an alliance's Terms of Reference."""
@@ -10,6 +12,9 @@ class DomainError(Exception):
     clause: str | None = None
     #: A short, stable name for the kind of problem (it becomes the problem type URI).
     code: str = "rule-broken"
+
+    #: Every broken rule, when there are several (each: rule, clause, message).
+    violations: tuple[Any, ...] = ()
 
     def __init__(self, message: str, *, clause: str | None = None) -> None:
         super().__init__(message)
@@ -103,3 +108,78 @@ class RoleNotAllowed(DomainError):
 
     def __init__(self, role: str, scope: str) -> None:
         super().__init__(f"a {scope} key cannot have the role {role!r}")
+
+
+class RulesBroken(DomainError):
+    """An act breaks the rules of the ToR in force."""
+
+    code = "tor-rule-broken"
+
+    def __init__(self, violations: list[Any]) -> None:
+        first = violations[0]
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        super().__init__(first.message + more, clause=first.clause)
+        self.violations = tuple(violations)
+
+
+class AmendmentInvalid(DomainError):
+    """An amendment must leave a ToR that holds together: no contradiction, no unknown rule."""
+
+    code = "amendment-invalid"
+
+    def __init__(self, violations: list[Any]) -> None:
+        first = violations[0]
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        super().__init__(first.message + more, clause=first.clause)
+        self.violations = tuple(violations)
+
+
+class AmendmentNotOpen(DomainError):
+    """Only a proposed amendment can be approved, rejected or withdrawn."""
+
+    code = "amendment-not-open"
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"this amendment is already {state}")
+
+
+class AmendmentStale(DomainError):
+    """An amendment changes the version it was proposed against; a newer one supersedes it."""
+
+    code = "amendment-stale"
+
+    def __init__(self, base: int, current: int) -> None:
+        super().__init__(
+            f"this amendment was proposed against version {base}, but version {current} has "
+            "been adopted since; propose it again against the current version"
+        )
+
+
+class EffectiveDateTooEarly(DomainError):
+    """A new version takes effect no earlier than the day it is approved, nor before the
+    latest version."""
+
+    code = "effective-date-too-early"
+
+    def __init__(self, effective: str, earliest: str) -> None:
+        super().__init__(
+            f"a version cannot take effect on {effective}; the earliest date is {earliest}"
+        )
+
+
+class ReviewAlreadyOpen(DomainError):
+    """One review of the ToR at a time."""
+
+    code = "review-open"
+
+    def __init__(self) -> None:
+        super().__init__("a review of the Terms of Reference is already open")
+
+
+class NoReviewOpen(DomainError):
+    """Only an open review can be concluded."""
+
+    code = "no-review-open"
+
+    def __init__(self) -> None:
+        super().__init__("no review of the Terms of Reference is open")

@@ -8,7 +8,9 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.alliance import Alliance
 from domain.errors import TenantAlreadyExists, TenantSuspended
+from domain.templates import template as template_named
 from domain.tenant import Tenant
+from domain.terms import TermsOfReference
 from domain.values import Role, checked_slug, checked_template
 from projections import alliance_profile, national_directory
 from services.access import IssuedKey, issue_key
@@ -19,7 +21,8 @@ from services.runtime import Runtime
 def onboard(
     runtime: Runtime, *, slug: str, name: str, region: str, template: str, by: str
 ) -> tuple[dict[str, Any], IssuedKey]:
-    """Register an alliance, found its own store, and issue its first tenant-admin key.
+    """Register an alliance, found its own store with version 1 of its ToR (from the
+    template), and issue its first tenant-admin key.
 
     The registry entry claims the slug (its id is derived from the slug, so a second
     claim fails). If a previous attempt stopped after the claim, this one finishes it.
@@ -36,6 +39,7 @@ def onboard(
             registration = runtime.platform.app.repository.get(Tenant.create_id(slug))
             if _is_founded(runtime, slug):
                 raise TenantAlreadyExists(slug) from None
+        chosen = template_named(registration.template)
         with runtime.tenant(slug, provision=True) as store:
             alliance = Alliance(
                 slug=slug,
@@ -44,8 +48,17 @@ def onboard(
                 template=registration.template,
                 founded_by=registration.onboarded_by,
             )
+            # The template becomes version 1 of the ToR, recorded with the founding.
+            terms = TermsOfReference.adopt(
+                slug=slug,
+                template=chosen.name,
+                clauses=chosen.clauses,
+                rules=chosen.rules,
+                effective_from=runtime.clock().date(),
+                adopted_by=registration.onboarded_by,
+            )
             try:
-                store.record(alliance)
+                store.record(alliance, terms)
             except IntegrityError:
                 raise TenantAlreadyExists(slug) from None
         key = issue_key(

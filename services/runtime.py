@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from eventsourcing.domain import Aggregate
 
@@ -17,11 +18,12 @@ from projections.alliance_profile import AllianceProfile
 from projections.base import Projection, ProjectionRunner
 from projections.key_register import KeyRegister
 from projections.national_directory import NationalDirectory
+from projections.terms_of_reference import TermsOfReferenceView
 from services.applications import AllianceApplication, PlatformApplication, StoreApplication
 from services.errors import NotFound
 
 PLATFORM_PROJECTIONS: Sequence[type[Projection]] = (NationalDirectory, KeyRegister)
-TENANT_PROJECTIONS: Sequence[type[Projection]] = (AllianceProfile,)
+TENANT_PROJECTIONS: Sequence[type[Projection]] = (AllianceProfile, TermsOfReferenceView)
 
 
 class Store:
@@ -90,6 +92,8 @@ class Runtime:
         self._tenants: OrderedDict[str, Store] = OrderedDict()
         self._tenants_lock = threading.Lock()
         self._capacity = settings.tenant_cache_size
+        #: The one clock of the process; tests may replace it.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     @contextmanager
     def tenant(self, slug: str, *, provision: bool = False) -> Iterator[Store]:

@@ -23,6 +23,7 @@ from services.api.keys import KeyController
 from services.api.meta import MetaController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.tenants import TenantController
+from services.api.terms import AmendmentController, TemplateController, TermsController
 from services.runtime import Runtime
 
 log = logging.getLogger("concord")
@@ -48,7 +49,15 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         return runtime
 
     return Litestar(
-        route_handlers=[TenantController, KeyController, EventLogController, MetaController],
+        route_handlers=[
+            TenantController,
+            KeyController,
+            EventLogController,
+            TemplateController,
+            TermsController,
+            AmendmentController,
+            MetaController,
+        ],
         lifespan=[lifespan],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
         middleware=[DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS)],

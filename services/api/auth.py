@@ -71,7 +71,13 @@ def allow(*roles: Role) -> Guard:
     return guard
 
 
+def any_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Any valid key, of any role or scope."""
+    principal_of(connection)
+
+
 PLATFORM_ADMIN = allow(Role.PLATFORM_ADMIN)
 TENANT_ADMIN = allow(Role.TENANT_ADMIN)
 ANYONE_OF_THE_TENANT = allow(Role.PLATFORM_ADMIN, *(r for r in Role if r.is_tenant_role))
 LOG_READERS = allow(Role.TENANT_ADMIN, Role.AUDITOR)
+TERMS_EDITORS = allow(Role.TENANT_ADMIN, Role.OFFICER)

@@ -34,6 +34,10 @@ CONFLICTS: tuple[type[rules.DomainError], ...] = (
     rules.TenantAlreadySuspended,
     rules.TenantNotSuspended,
     rules.KeyAlreadyRevoked,
+    rules.AmendmentNotOpen,
+    rules.AmendmentStale,
+    rules.ReviewAlreadyOpen,
+    rules.NoReviewOpen,
 )
 
 
@@ -62,8 +66,17 @@ def problem(
 def on_domain_error(request: Request[Any, Any, Any], error: rules.DomainError) -> Response[Any]:
     status = HTTP_409_CONFLICT if isinstance(error, CONFLICTS) else HTTP_422_UNPROCESSABLE_ENTITY
     title = (type(error).__doc__ or "A rule was broken").strip().splitlines()[0]
+    violations = [
+        {"rule": v.rule, "clause": v.clause, "message": v.message} for v in error.violations
+    ]
     return problem(
-        status, title, error.message, code=error.code, request=request, clause=error.clause
+        status,
+        title,
+        error.message,
+        code=error.code,
+        request=request,
+        clause=error.clause,
+        violations=violations or None,
     )
 
 

@@ -158,7 +158,11 @@ class Problem(msgspec.Struct, kw_only=True):
     status: int
     detail: str
     instance: str | None = None
+    #: The ToR clause the broken rule comes from, when it is the alliance's own rule.
     clause: str | None = None
+    #: Every broken rule: {rule, clause, message}.
+    violations: list[dict[str, Any]] | None = None
+    #: Field errors of an invalid request: {key, message, source}.
     errors: list[dict[str, Any]] | None = None
 
 

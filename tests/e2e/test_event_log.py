@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from domain.alliance import Alliance
 from services import access
 from tests.conftest import bearer
 
 
 def test_the_log_is_read_whole_by_following_next_after(client, onboard):
     secret = onboard("kent-fja")["admin_key"]["secret"]
-    runtime = client.app.state.runtime
-    alliance_events = 1
-    # More history than one page: record further events in the alliance's own store.
+    # More history than a few pages: founding (2 events) and eleven proposed amendments.
+    for number in range(11):
+        proposed = client.post(
+            "/v1/tenants/kent-fja/terms/amendments",
+            json={
+                "rationale": f"amendment {number}",
+                "rules": [{"path": "membership.max_representatives", "value": number + 3}],
+            },
+            headers=bearer(secret),
+        )
+        assert proposed.status_code == 201, proposed.text
 
-    with runtime.tenant("kent-fja") as store:
-        for number in range(11):
-            store.record(
-                Alliance(
-                    slug=f"shadow-{number}", name="n", region="r", template="t", founded_by="test"
-                )
-            )
-            alliance_events += 1
-
-    positions, after = [], 0
+    positions, types, after = [], [], 0
     while True:
         page = client.get(
             "/v1/tenants/kent-fja/events",
@@ -30,11 +28,14 @@ def test_the_log_is_read_whole_by_following_next_after(client, onboard):
             headers=bearer(secret),
         ).json()
         positions += [item["position"] for item in page["items"]]
+        types += [item["type"] for item in page["items"]]
         if page["next_after"] is None:
             break
         after = page["next_after"]
 
-    assert positions == list(range(1, alliance_events + 1))
+    assert positions == list(range(1, 14))
+    assert types[:2] == ["AllianceFounded", "TermsOfReferenceAdopted"]
+    assert types[2:] == ["TermsOfReferenceAmendmentProposed"] * 11
 
 
 def test_each_logged_event_says_where_when_and_what(client, onboard):
@@ -75,7 +76,7 @@ def test_one_alliance_log_holds_none_of_another_alliance_events(client, onboard)
 
     items = client.get("/v1/tenants/kent-fja/events", headers=bearer(kent)).json()["items"]
 
-    assert [item["data"]["slug"] for item in items] == ["kent-fja"]
+    assert {item["data"]["slug"] for item in items} == {"kent-fja"}
     assert "york" not in str(items)
 
 
@@ -89,4 +90,4 @@ def test_platform_events_never_reach_an_alliance_log(client, onboard):
         for i in client.get("/v1/tenants/kent-fja/events", headers=bearer(kent)).json()["items"]
     ]
 
-    assert types == ["AllianceFounded"]
+    assert types == ["AllianceFounded", "TermsOfReferenceAdopted"]

@@ -164,5 +164,5 @@ def test_an_onboarding_cut_short_after_registration_is_finished_by_trying_again(
     assert retried.status_code == 201, retried.text
     secret = retried.json()["admin_key"]["secret"]
     log = client.get("/v1/tenants/kent-fja/events", headers=bearer(secret)).json()["items"]
-    assert [event["type"] for event in log] == ["AllianceFounded"]
+    assert [event["type"] for event in log] == ["AllianceFounded", "TermsOfReferenceAdopted"]
     assert log[0]["data"]["founded_by"] == "key:earlier"

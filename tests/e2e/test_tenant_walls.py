@@ -16,6 +16,20 @@ from tests.conftest import ADMIN, bearer
 PUBLIC = "public"
 ANY_KEY = "any-key"
 
+_fresh = itertools.count()
+
+
+def amendment() -> dict[str, Any]:
+    """A valid amendment, different each time (so no two leave the ToR the same)."""
+    return {
+        "rationale": "wall check",
+        "rules": [{"path": "membership.max_representatives", "value": 3 + next(_fresh)}],
+    }
+
+
+READERS = {"platform-admin", "tenant-admin", "officer", "member", "auditor"}
+EDITORS = {"tenant-admin", "officer"}
+
 # operationId -> who may call it. Tenant roles act on their own alliance only.
 ACCESS: dict[str, set[str]] = {
     "health": {PUBLIC},
@@ -30,9 +44,23 @@ ACCESS: dict[str, set[str]] = {
     "getKey": {"tenant-admin"},
     "revokeKey": {"tenant-admin"},
     "readEventLog": {"tenant-admin", "auditor"},
+    "listTemplates": {ANY_KEY},
+    "getTemplate": {ANY_KEY},
+    "getTermsInForce": READERS,
+    "listTermsVersions": READERS,
+    "getTermsVersion": READERS,
+    "diffTermsVersions": READERS,
+    "getTermsReview": READERS,
+    "listAmendments": READERS,
+    "getAmendment": READERS,
+    "proposeAmendment": EDITORS,
+    "approveAmendment": EDITORS,
+    "rejectAmendment": EDITORS,
+    "withdrawAmendment": EDITORS,
+    "openTermsReview": EDITORS,
+    "concludeTermsReview": EDITORS,
 }
 TENANT_ROLES = ["tenant-admin", "officer", "member", "auditor"]
-_fresh = itertools.count()
 
 
 def operations(client) -> list[tuple[str, str, str]]:
@@ -51,9 +79,17 @@ class World:
     def __init__(self, client, onboard) -> None:
         self.client = client
         self.keys: dict[str, dict[str, dict[str, Any]]] = {}
+        self.amendments: dict[str, str] = {}
         for slug in ("alpha-alliance", "beta-alliance"):
             admin = onboard(slug, name=f"Canary {slug} name")["admin_key"]
             self.keys[slug] = {"tenant-admin": admin}
+            proposed = client.post(
+                f"/v1/tenants/{slug}/terms/amendments",
+                json=amendment(),
+                headers=bearer(admin["secret"]),
+            )
+            assert proposed.status_code == 201, proposed.text
+            self.amendments[slug] = proposed.json()["amendment_id"]
             for role in TENANT_ROLES[1:]:
                 issued = client.post(
                     f"/v1/tenants/{slug}/keys",
@@ -101,7 +137,31 @@ class World:
                 headers=admin,
             )
             key_id = victim.json()["id"]
-        url = path.replace("{slug}", target).replace("{key_id}", key_id)
+        elif operation == "proposeAmendment":
+            body = amendment()
+        elif operation == "approveAmendment":
+            body = {"body": "full-membership", "decision_ref": "wall check"}
+        elif operation == "rejectAmendment":
+            body = {"reason": "wall check", "decision_ref": "wall check"}
+        elif operation == "concludeTermsReview":
+            body = {"outcome": "no-change"}
+        amendment_id = self.amendments[target]
+        if (
+            operation in {"approveAmendment", "rejectAmendment", "withdrawAmendment"}
+            and fresh_victim
+        ):
+            amendment_id = self.client.post(
+                f"/v1/tenants/{target}/terms/amendments", json=amendment(), headers=admin
+            ).json()["amendment_id"]
+        url = (
+            path.replace("{slug}", target)
+            .replace("{key_id}", key_id)
+            .replace("{amendment_id}", amendment_id)
+            .replace("{number}", "1")
+            .replace("{name}", "children-in-care")
+        )
+        if operation == "diffTermsVersions":
+            url += "?from=1&to=1"
         return self.client.request(method, url, json=body, headers=headers)
 
 

@@ -1,0 +1,477 @@
+"""The rule checks: pure functions over the rules in force, returning the violations.
+
+Each check answers one kind of act (admit a member, add a representative, appoint to an
+office, schedule a meeting, decide a motion, approve an amendment) with a list of
+`Violation`s, each naming the rule path, the clause that carries it and a sentence a
+person understands. An empty list means the act is within the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Literal
+
+import msgspec
+
+from domain.rules import FULL_MEMBERSHIP, Clause, Rules, clause_for
+
+
+class Violation(msgspec.Struct, frozen=True, kw_only=True):
+    """One broken rule: where it lives, which clause says so, and what is wrong."""
+
+    rule: str
+    clause: str | None
+    message: str
+
+
+def _violation(clauses: tuple[Clause, ...], rule: str, message: str) -> Violation:
+    clause = clause_for(clauses, rule)
+    where = f" (ToR clause {clause})" if clause else ""
+    return Violation(rule=rule, clause=clause, message=message + where)
+
+
+# --------------------------------------------------------------------------- the ToR itself
+
+
+class _Findings:
+    """Violations found so far, and the references a ToR may make."""
+
+    def __init__(self, rules: Rules, clauses: tuple[Clause, ...]) -> None:
+        self.clauses = clauses
+        self.bodies = {b.key for b in rules.bodies}
+        self.offices = {o.key for o in rules.offices}
+        self.found: list[Violation] = []
+
+    def add(self, rule: str, message: str) -> None:
+        self.found.append(_violation(self.clauses, rule, message))
+
+    def must_be_body(self, rule: str, key: str | None) -> None:
+        if key is not None and key not in self.bodies:
+            self.add(rule, f"{rule} names {key!r}, which is not a body of this ToR")
+
+    def must_be_body_or_office(self, rule: str, key: str | None) -> None:
+        if key is not None and key not in self.bodies and key not in self.offices:
+            self.add(
+                rule, f"{rule} names {key!r}, which is neither a body nor an office of this ToR"
+            )
+
+
+def validate_rules(rules: Rules, clauses: tuple[Clause, ...]) -> list[Violation]:
+    """Contradictions inside one ToR version: what no alliance could ever comply with."""
+    findings = _Findings(rules, clauses)
+    _check_keys(rules, clauses, findings)
+    _check_membership(rules, findings)
+    _check_bodies(rules, findings)
+    _check_offices(rules, findings)
+    _check_decisions(rules, findings)
+    _check_meetings(rules, findings)
+    findings.must_be_body_or_office("minutes.circulated_by", rules.minutes.circulated_by)
+    findings.must_be_body("work_plan.agreed_by", rules.work_plan.agreed_by)
+    findings.must_be_body("review.amendments_approved_by", rules.review.amendments_approved_by)
+    return findings.found
+
+
+def _check_keys(rules: Rules, clauses: tuple[Clause, ...], findings: _Findings) -> None:
+    for area, keys in (
+        ("bodies", [b.key for b in rules.bodies]),
+        ("offices", [o.key for o in rules.offices]),
+        ("decisions", [d.key for d in rules.decisions]),
+        ("meetings", [m.key for m in rules.meetings]),
+    ):
+        for key, count in Counter(keys).items():
+            if count > 1:
+                findings.add(f"{area}.{key}", f"{area}: {key!r} is defined {count} times")
+    for number, count in Counter(c.number for c in clauses).items():
+        if count > 1:
+            findings.found.append(
+                Violation(
+                    rule="clauses", clause=number, message=f"clause {number} appears {count} times"
+                )
+            )
+    if FULL_MEMBERSHIP not in findings.bodies:
+        findings.add(
+            "bodies",
+            f"the ToR must define the full membership (a body with key {FULL_MEMBERSHIP!r})",
+        )
+
+
+def _check_membership(rules: Rules, findings: _Findings) -> None:
+    route = rules.membership.route
+    findings.must_be_body_or_office("membership.route.received_by", route.received_by)
+    findings.must_be_body("membership.route.circulated_to", route.circulated_to)
+    findings.must_be_body_or_office("membership.route.recommended_by", route.recommended_by)
+    findings.must_be_body("membership.route.decided_by", route.decided_by)
+    eligibility = rules.membership.eligibility
+    findings.must_be_body(
+        "membership.eligibility.observers_approved_by", eligibility.observers_approved_by
+    )
+    if eligibility.observers_approved_by is not None and not eligibility.observers:
+        findings.add(
+            "membership.eligibility.observers_approved_by",
+            "observers are approved by a body, but the ToR admits no observers",
+        )
+    if not eligibility.organisations and not eligibility.individuals_advisory:
+        findings.add(
+            "membership.eligibility",
+            "nobody could ever join: neither organisations nor individuals",
+        )
+    findings.must_be_body("membership.conduct_reviewed_by", rules.membership.conduct_reviewed_by)
+
+
+def _check_bodies(rules: Rules, findings: _Findings) -> None:
+    for body in rules.bodies:
+        path = f"bodies.{body.key}"
+        if body.max_members is not None and body.max_members < len(body.required_seats):
+            findings.add(
+                f"{path}.max_members",
+                f"the {body.name} may have at most {body.max_members} members but "
+                f"{len(body.required_seats)} seats are required on it",
+            )
+        for key, count in Counter(s.key for s in body.required_seats).items():
+            if count > 1:
+                findings.add(
+                    f"{path}.required_seats", f"the seat {key!r} is required {count} times"
+                )
+        findings.must_be_body(f"{path}.members_agreed_by", body.members_agreed_by)
+        findings.must_be_body(f"{path}.established_by", body.established_by)
+
+
+def _check_offices(rules: Rules, findings: _Findings) -> None:
+    for office in rules.offices:
+        path = f"offices.{office.key}"
+        findings.must_be_body(f"{path}.body", office.body)
+        findings.must_be_body(f"{path}.appointed_by", office.appointed_by)
+        if office.selection == "elected" and office.election is None:
+            findings.add(
+                f"{path}.election", f"the {office.name} is elected, but no election rule is set"
+            )
+        if office.selection == "appointed" and office.election is not None:
+            findings.add(
+                f"{path}.election", f"the {office.name} is appointed, yet has an election rule"
+            )
+        body = rules.body(office.body)
+        if body and body.max_members is not None and office.seats > body.max_members:
+            findings.add(
+                f"{path}.seats",
+                f"the {office.name} has {office.seats} seats but the {body.name} "
+                f"may have at most {body.max_members} members",
+            )
+
+
+def _check_decisions(rules: Rules, findings: _Findings) -> None:
+    for decision in rules.decisions:
+        path = f"decisions.{decision.key}"
+        findings.must_be_body(path, decision.key)
+        findings.must_be_body(f"{path}.escalate_to", decision.escalate_to)
+        if decision.escalate_to == decision.key:
+            findings.add(f"{path}.escalate_to", f"the {decision.key} cannot escalate to itself")
+        if decision.escalate_to is not None and not decision.consensus_first:
+            findings.add(
+                f"{path}.escalate_to",
+                "a matter escalates when there is no consensus, but this body does not seek "
+                "consensus first",
+            )
+        casting = decision.casting_vote_office
+        if casting is not None and casting not in findings.offices:
+            findings.add(
+                f"{path}.casting_vote_office",
+                f"the casting vote is given to {casting!r}, which is not an office of this ToR",
+            )
+        quorum = decision.quorum
+        if quorum and quorum.kind == "fraction-of-members" and quorum.value > 1:
+            findings.add(
+                f"{path}.quorum", "a quorum fraction cannot be more than all the members (1.0)"
+            )
+
+
+def _check_meetings(rules: Rules, findings: _Findings) -> None:
+    for meeting in rules.meetings:
+        path = f"meetings.{meeting.key}"
+        findings.must_be_body(path, meeting.key)
+        findings.must_be_body(f"{path}.before_body", meeting.before_body)
+        if (meeting.before_body is None) != (meeting.months_before is None):
+            findings.add(
+                f"{path}.months_before",
+                "meeting before another body needs both that body and the months",
+            )
+        if meeting.before_body == meeting.key:
+            findings.add(f"{path}.before_body", "a body cannot meet before its own meetings")
+        if not meeting.formats:
+            findings.add(f"{path}.formats", "meetings must be allowed at least one format")
+
+
+# --------------------------------------------------------------------------- membership
+
+
+class Applicant(msgspec.Struct, frozen=True, kw_only=True):
+    """What an application says about who applies (the facts a rule check needs)."""
+
+    capacity: Literal["organisation", "individual"] = "organisation"
+    name: str
+    organisation_kind: str | None = None
+    governmental: bool = False
+    legal_entity: bool = True
+    region: str | None = None
+    written_request: bool = True
+    signatory_role: str | None = None
+    #: What the applicant asks to become.
+    status: Literal["member", "observer", "advisory"] = "member"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def check_application(
+    rules: Rules, clauses: tuple[Clause, ...], applicant: Applicant
+) -> list[Violation]:
+    """Is this applicant eligible, and does the application take the required form?"""
+    found: list[Violation] = []
+    eligibility = rules.membership.eligibility
+
+    def add(rule: str, message: str) -> None:
+        found.append(_violation(clauses, rule, message))
+
+    if applicant.capacity == "individual":
+        if not eligibility.individuals_advisory:
+            add(
+                "membership.eligibility.individuals_advisory",
+                "individuals cannot join this alliance",
+            )
+        elif applicant.status != "advisory":
+            add(
+                "membership.eligibility.individuals_advisory",
+                "individuals may join only in an advisory capacity",
+            )
+        return found
+    if not eligibility.organisations:
+        add("membership.eligibility.organisations", "organisations cannot join this alliance")
+    if applicant.status == "advisory":
+        add(
+            "membership.eligibility.individuals_advisory",
+            "only individuals join in an advisory capacity",
+        )
+    if applicant.status == "observer" and not eligibility.observers:
+        add("membership.eligibility.observers", "this alliance has no observer status")
+    if (
+        eligibility.non_governmental_only
+        and applicant.governmental
+        and applicant.status == "member"
+    ):
+        add(
+            "membership.eligibility.non_governmental_only",
+            "membership is open to non-governmental organisations only",
+        )
+    if eligibility.legal_entity_required and not applicant.legal_entity:
+        add("membership.eligibility.legal_entity_required", "members must be legal entities")
+    if eligibility.organisation_kinds and (
+        applicant.organisation_kind is None
+        or _norm(applicant.organisation_kind)
+        not in {_norm(k) for k in eligibility.organisation_kinds}
+    ):
+        add(
+            "membership.eligibility.organisation_kinds",
+            "membership is open to: " + ", ".join(eligibility.organisation_kinds),
+        )
+    if eligibility.region and (
+        applicant.region is None or _norm(eligibility.region) not in _norm(applicant.region)
+    ):
+        add("membership.eligibility.region", f"members are drawn from {eligibility.region}")
+    if eligibility.eligible_bodies and _norm(applicant.name) not in {
+        _norm(b) for b in eligibility.eligible_bodies
+    }:
+        add(
+            "membership.eligibility.eligible_bodies",
+            f"membership is open only to the {len(eligibility.eligible_bodies)} bodies listed",
+        )
+    found += _route_violations(rules, clauses, applicant)
+    return found
+
+
+def _route_violations(
+    rules: Rules, clauses: tuple[Clause, ...], applicant: Applicant
+) -> list[Violation]:
+    """Does the application take the form the ToR's route requires?"""
+    found: list[Violation] = []
+    route = rules.membership.route
+
+    def add(rule: str, message: str) -> None:
+        found.append(_violation(clauses, rule, message))
+
+    if route.written_request and not applicant.written_request:
+        add("membership.route.written_request", "an application must be made in writing")
+    if route.signatory_roles and (
+        applicant.signatory_role is None
+        or not any(
+            _norm(r) in _norm(applicant.signatory_role)
+            or _norm(applicant.signatory_role) in _norm(r)
+            for r in route.signatory_roles
+        )
+    ):
+        add(
+            "membership.route.signatory_roles",
+            "the request must come from: " + " or ".join(route.signatory_roles),
+        )
+    return found
+
+
+def check_representatives(
+    rules: Rules, clauses: tuple[Clause, ...], *, representatives: int, principal_contacts: int
+) -> list[Violation]:
+    """May an organisation have this many representatives and principal contacts?"""
+    found: list[Violation] = []
+    limit = rules.membership.max_representatives
+    if limit is not None and representatives > limit:
+        found.append(
+            _violation(
+                clauses,
+                "membership.max_representatives",
+                f"an organisation may have at most {limit} representatives",
+            )
+        )
+    if (
+        rules.membership.principal_contact_required
+        and representatives > 0
+        and principal_contacts != 1
+    ):
+        found.append(
+            _violation(
+                clauses,
+                "membership.principal_contact_required",
+                "an organisation with representatives has exactly one principal contact",
+            )
+        )
+    return found
+
+
+# --------------------------------------------------------------------------- offices
+
+
+class Holder(msgspec.Struct, frozen=True, kw_only=True):
+    organisation: str
+    person: str | None = None
+
+
+def check_appointment(
+    rules: Rules,
+    clauses: tuple[Clause, ...],
+    *,
+    office: str,
+    holders: tuple[Holder, ...],
+    candidate: Holder,
+    candidate_is_member: bool,
+    via: Literal["appointed", "elected"],
+    by_body: str | None = None,
+    previous_terms: int = 0,
+) -> list[Violation]:
+    """May this candidate take a seat of this office now, given its current holders?"""
+    rule = rules.office(office)
+    if rule is None:
+        return [
+            Violation(
+                rule=f"offices.{office}", clause=None, message=f"the ToR has no office {office!r}"
+            )
+        ]
+    path = f"offices.{office}"
+    found: list[Violation] = []
+
+    def add(sub: str, message: str) -> None:
+        found.append(_violation(clauses, f"{path}.{sub}" if sub else path, message))
+
+    if via != rule.selection:
+        add("selection", f"the {rule.name} is {rule.selection}, not {via}")
+    if via == "appointed" and rule.appointed_by and by_body != rule.appointed_by:
+        add("appointed_by", f"the {rule.name} is appointed by the {rule.appointed_by}")
+    if len(holders) >= rule.seats:
+        add("seats", f"the {rule.name} has {rule.seats} seat(s), all filled")
+    if rule.from_membership and not candidate_is_member:
+        add("from_membership", f"the {rule.name} comes from the membership")
+    if rule.distinct_organisations and any(
+        h.organisation == candidate.organisation for h in holders
+    ):
+        add(
+            "distinct_organisations",
+            f"holders of the {rule.name} must come from different organisations",
+        )
+    if previous_terms > 0 and not rule.re_eligible:
+        add("re_eligible", f"a holder of the {rule.name} cannot serve again")
+    return found
+
+
+def check_candidacy_statement(
+    rules: Rules, clauses: tuple[Clause, ...], *, office: str, statement: str
+) -> list[Violation]:
+    """Is a candidacy statement within the word limit of the office's election?"""
+    rule = rules.office(office)
+    if rule is None or rule.election is None or rule.election.statement_word_limit is None:
+        return []
+    limit = rule.election.statement_word_limit
+    words = len(statement.split())
+    if words <= limit:
+        return []
+    return [
+        _violation(
+            clauses,
+            f"offices.{office}.election.statement_word_limit",
+            f"a candidacy statement for {rule.name} has at most {limit} words; "
+            f"this one has {words}",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- meetings and decisions
+
+
+def check_meeting(
+    rules: Rules, clauses: tuple[Clause, ...], *, body: str, format: str
+) -> list[Violation]:
+    """May this body hold a meeting in this format?"""
+    if rules.body(body) is None:
+        return [Violation(rule="bodies", clause=None, message=f"the ToR has no body {body!r}")]
+    meeting = rules.meeting_rule(body)
+    if meeting is not None and format not in meeting.formats:
+        return [
+            _violation(
+                clauses,
+                f"meetings.{body}.formats",
+                f"meetings of this body are held {' or '.join(meeting.formats)}",
+            )
+        ]
+    return []
+
+
+def check_decision(
+    rules: Rules, clauses: tuple[Clause, ...], *, body: str, at_main_meeting: bool
+) -> list[Violation]:
+    """May this body take a decision here?"""
+    if rules.body(body) is None:
+        return [Violation(rule="bodies", clause=None, message=f"the ToR has no body {body!r}")]
+    found: list[Violation] = []
+    for decision in rules.decisions:
+        if decision.main_meetings_only and not at_main_meeting:
+            found.append(
+                _violation(
+                    clauses,
+                    f"decisions.{decision.key}.main_meetings_only",
+                    "decisions are taken only at main meetings",
+                )
+            )
+            break
+    return found
+
+
+def check_amendment_approval(
+    rules: Rules, clauses: tuple[Clause, ...], *, body: str
+) -> list[Violation]:
+    """May this body approve an amendment of the ToR?"""
+    required = rules.review.amendments_approved_by
+    if body == required:
+        return []
+    return [
+        _violation(
+            clauses,
+            "review.amendments_approved_by",
+            f"amendments are approved by the {required}, not the {body}",
+        )
+    ]
