@@ -155,7 +155,7 @@ def test_amend_approve_then_diff_and_as_of_before_and_after_the_effective_date(c
     ).json()
     assert diff["rules"] == [{"path": CO_CHAIR_TERM, "before": 24, "after": 36}]
     assert [c["number"] for c in diff["clauses"]] == ["1"]
-    assert any("+A reworded first clause." == line for line in diff["clauses"][0]["text_diff"])
+    assert any(line == "+A reworded first clause." for line in diff["clauses"][0]["text_diff"])
     assert f"Rule {CO_CHAIR_TERM}: 24 → 36." in diff["summary"]
     version_one = client.get("/v1/tenants/acic/terms/versions/1", headers=acic).json()
     assert (
