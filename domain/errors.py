@@ -183,3 +183,16 @@ class NoReviewOpen(DomainError):
 
     def __init__(self) -> None:
         super().__init__("no review of the Terms of Reference is open")
+
+
+class ReviewOutcomeMismatch(DomainError):
+    """A review that proposed amendments names them; one that changed nothing names none."""
+
+    code = "review-outcome-mismatch"
+
+    def __init__(self, outcome: str) -> None:
+        if outcome == "amendments-proposed":
+            message = "a review concluded with amendments proposed must name those amendments"
+        else:
+            message = "a review concluded with no change cannot name amendments"
+        super().__init__(message)

@@ -22,6 +22,7 @@ from domain.errors import (
     EffectiveDateTooEarly,
     NoReviewOpen,
     ReviewAlreadyOpen,
+    ReviewOutcomeMismatch,
     RulesBroken,
 )
 from domain.rule_checks import check_amendment_approval, validate_rules
@@ -352,6 +353,8 @@ class TermsOfReference(Aggregate):
         """Conclude the open review: no change, or the amendments it proposed."""
         if not self.review_open:
             raise NoReviewOpen()
+        if (outcome == "amendments-proposed") != bool(amendment_ids):
+            raise ReviewOutcomeMismatch(outcome)
         in_force = self.in_force(now) or self.versions[0]
         self._conclude_review(
             outcome=outcome,

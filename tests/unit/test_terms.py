@@ -16,6 +16,7 @@ from domain.errors import (
     EffectiveDateTooEarly,
     NoReviewOpen,
     ReviewAlreadyOpen,
+    ReviewOutcomeMismatch,
     RulesBroken,
 )
 from domain.rules import Seat
@@ -320,3 +321,26 @@ def test_replaying_the_events_rebuilds_the_same_versions():
     assert replayed.versions == terms.versions
     assert replayed.amendments == terms.amendments
     assert replayed.review_open is True
+
+
+def test_a_review_outcome_must_match_the_amendments_it_names():
+    terms = adopted()
+    amendment = terms.propose_amendment(rationale="a", changes=longer_terms(), proposed_by="k")
+    terms.open_review(opened_by="k", now=NOW)
+
+    with pytest.raises(ReviewOutcomeMismatch):
+        terms.conclude_review(
+            outcome="amendments-proposed", notes="", amendment_ids=[], concluded_by="k", now=NOW
+        )
+    with pytest.raises(ReviewOutcomeMismatch):
+        terms.conclude_review(
+            outcome="no-change", notes="", amendment_ids=[amendment], concluded_by="k", now=NOW
+        )
+    terms.conclude_review(
+        outcome="amendments-proposed",
+        notes="",
+        amendment_ids=[amendment],
+        concluded_by="k",
+        now=NOW,
+    )
+    assert terms.review_open is False
