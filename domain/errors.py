@@ -156,8 +156,7 @@ class AmendmentStale(DomainError):
 
 
 class EffectiveDateTooEarly(DomainError):
-    """A new version takes effect no earlier than the day it is approved, nor before the
-    latest version."""
+    """A new version takes effect no earlier than its approval day and the latest version."""
 
     code = "effective-date-too-early"
 

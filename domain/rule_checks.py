@@ -447,18 +447,16 @@ def check_decision(
     """May this body take a decision here?"""
     if rules.body(body) is None:
         return [Violation(rule="bodies", clause=None, message=f"the ToR has no body {body!r}")]
-    found: list[Violation] = []
-    for decision in rules.decisions:
-        if decision.main_meetings_only and not at_main_meeting:
-            found.append(
-                _violation(
-                    clauses,
-                    f"decisions.{decision.key}.main_meetings_only",
-                    "decisions are taken only at main meetings",
-                )
+    decision = rules.decision_rule(body)
+    if decision is not None and decision.main_meetings_only and not at_main_meeting:
+        return [
+            _violation(
+                clauses,
+                f"decisions.{body}.main_meetings_only",
+                "decisions are taken only at main meetings",
             )
-            break
-    return found
+        ]
+    return []
 
 
 def check_amendment_approval(

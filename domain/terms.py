@@ -196,8 +196,7 @@ class TermsOfReference(Aggregate):
         anchor = self.latest.adopted_at.date()
         if self.last_reviewed_on and self.last_reviewed_on > anchor:
             anchor = self.last_reviewed_on
-        rules = self.in_force(self.latest.adopted_at) or self.latest
-        return add_months(anchor, rules.rules.review.cadence_months)
+        return add_months(anchor, self.latest.rules.review.cadence_months)
 
     # ----------------------------------------------------------------- amendments
 
@@ -314,7 +313,7 @@ class TermsOfReference(Aggregate):
         self.amendments[amendment_id].state = REJECTED
 
     def withdraw_amendment(self, amendment_id: str, *, withdrawn_by: str) -> None:
-        """The proposer (or an officer) takes the amendment back before a decision."""
+        """Take a proposed amendment back before it is decided."""
         self._open_amendment(amendment_id)
         self._withdraw(amendment_id=amendment_id, withdrawn_by=withdrawn_by)
 

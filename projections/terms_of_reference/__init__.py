@@ -182,8 +182,8 @@ class TermsOfReferenceView(Projection):
         self, sql: Sql, event: TermsOfReference.ReviewConcluded, position: int
     ) -> None:
         sql.execute(
-            "UPDATE terms_review SET review_open = 0, last_reviewed_at = ?, last_outcome = ?"
-            " WHERE id = 1",
+            "UPDATE terms_review SET review_open = 0, last_reviewed_at = ?, last_outcome = ?,"
+            " review_opened_at = NULL, review_opened_by = NULL WHERE id = 1",
             (event.timestamp.isoformat(), event.outcome),
         )
 

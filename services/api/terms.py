@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from domain.amendments import Changes, ClauseChange, RuleChange
+from domain.errors import UnknownTemplate
 from domain.rules import Clause, Rules
 from domain.templates import TEMPLATES, template
 from domain.terms_diff import VersionDiff
@@ -18,6 +19,7 @@ from services import terms
 from services.access import Principal
 from services.api import schemas
 from services.api.auth import ANYONE_OF_THE_TENANT, TERMS_EDITORS, any_key
+from services.errors import NotFound
 from services.runtime import Runtime
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
@@ -141,7 +143,10 @@ class TemplateController(Controller):
     @get("/{name:str}", operation_id="getTemplate", responses=schemas.problems(401, 404))
     async def get_template(self, name: FromPath[str]) -> TemplateOut:
         """One template in full: its clauses and its rules."""
-        doc = template(name)
+        try:
+            doc = template(name)
+        except UnknownTemplate as error:
+            raise NotFound(error.message) from None
         return TemplateOut(
             **msgspec.structs.asdict(_summary(doc)), clauses=list(doc.clauses), rules=doc.rules
         )

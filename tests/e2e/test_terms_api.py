@@ -46,7 +46,7 @@ def test_templates_are_listed_and_shown_in_full(client):
 def test_an_unknown_template_is_a_clear_problem(client):
     response = client.get("/v1/templates/book-club", headers=ADMIN)
 
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert "kinship-care" in response.json()["detail"]
 
 

@@ -2,8 +2,9 @@
 
     .venv/bin/python -m tests.golden.record
 
-It appends nothing to an existing log: an old golden log is never rewritten, because its
-whole point is that events recorded by old code still replay with today's code.
+An old golden log is never rewritten: its whole point is that events recorded by old
+code still replay with today's code. When an event type is added, record a new file
+(terms_of_reference_<n>.jsonl) beside the old ones; the tests read them all.
 """
 
 from __future__ import annotations

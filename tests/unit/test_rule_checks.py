@@ -236,3 +236,9 @@ def test_references_to_missing_bodies_and_offices_are_contradictions():
 
     assert "decisions.full-membership.casting_vote_office" in found
     assert "decisions.full-membership.escalate_to" in found
+
+
+def test_a_main_meetings_only_rule_binds_its_own_body_and_no_other():
+    working_group = check_decision(*rules_of(ACIC), body="working-groups", at_main_meeting=False)
+
+    assert working_group == []
