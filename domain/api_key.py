@@ -19,6 +19,8 @@ class ApiKey(Aggregate):
         role: str
         label: str
         issued_by: str
+        #: The member organisation a member key speaks for (None: no organisation).
+        member_id: str | None = None
 
     class Revoked(Aggregate.Event):
         revoked_by: str
@@ -29,26 +31,48 @@ class ApiKey(Aggregate):
 
     @classmethod
     def issue(
-        cls, *, key_hash: str, tenant: str | None, role: Role, label: str, issued_by: str
+        cls,
+        *,
+        key_hash: str,
+        tenant: str | None,
+        role: Role,
+        label: str,
+        issued_by: str,
+        member_id: str | None = None,
     ) -> ApiKey:
-        """Issue a key for the platform (tenant None) or for one alliance."""
+        """Issue a key for the platform (tenant None) or for one alliance; a member key
+        may speak for one member organisation."""
         if tenant is None and role is not Role.PLATFORM_ADMIN:
             raise RoleNotAllowed(role.value, "platform")
         if tenant is not None and role is Role.PLATFORM_ADMIN:
             raise RoleNotAllowed(role.value, "tenant")
+        if member_id is not None and role is not Role.MEMBER:
+            raise RoleNotAllowed(role.value, "member organisation's")
         return cls(
-            key_hash=key_hash, tenant=tenant, role=role.value, label=label, issued_by=issued_by
+            key_hash=key_hash,
+            tenant=tenant,
+            role=role.value,
+            label=label,
+            issued_by=issued_by,
+            member_id=member_id,
         )
 
     @event(Issued)
     def __init__(
-        self, key_hash: str, tenant: str | None, role: str, label: str, issued_by: str
+        self,
+        key_hash: str,
+        tenant: str | None,
+        role: str,
+        label: str,
+        issued_by: str,
+        member_id: str | None = None,
     ) -> None:
         self.key_hash = key_hash
         self.tenant = tenant
         self.role = role
         self.label = label
         self.issued_by = issued_by
+        self.member_id = member_id
         self.revoked = False
 
     def revoke(self, *, by: str) -> None:

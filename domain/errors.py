@@ -195,3 +195,57 @@ class ReviewOutcomeMismatch(DomainError):
         else:
             message = "a review concluded with no change cannot name amendments"
         super().__init__(message)
+
+
+class StateConflict(DomainError):
+    """The act does not fit the record's current state (try again once it changes)."""
+
+    code = "state-conflict"
+
+
+class ApplicationClosed(StateConflict):
+    """A decided or withdrawn application takes no further step."""
+
+    code = "application-closed"
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"this application is already {state}: it takes no further step")
+
+
+class AlreadyMember(StateConflict):
+    """An organisation holds one membership at a time."""
+
+    code = "already-member"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"{name!r} is already a member or has an application open; "
+            "an organisation holds one membership at a time"
+        )
+
+
+class MemberStateConflict(StateConflict):
+    """The member's status does not allow this (e.g. reinstating an active member)."""
+
+    code = "member-state"
+
+
+class HoldingEnded(StateConflict):
+    """An office holding or committee seat that has ended cannot end again."""
+
+    code = "holding-ended"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"this {what} has already ended")
+
+
+class WorkingGroupStateConflict(StateConflict):
+    """The working group's stage does not allow this (e.g. joining a dissolved group)."""
+
+    code = "working-group-state"
+
+
+class WorkPlanStateConflict(StateConflict):
+    """The work plan's stage does not allow this (e.g. delivering an item not yet agreed)."""
+
+    code = "work-plan-state"

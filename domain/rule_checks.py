@@ -364,6 +364,8 @@ def check_appointment(
     via: Literal["appointed", "elected"],
     by_body: str | None = None,
     previous_terms: int = 0,
+    is_change: bool = False,
+    outside_approval_ref: str | None = None,
 ) -> list[Violation]:
     """May this candidate take a seat of this office now, given its current holders?"""
     rule = rules.office(office)
@@ -396,6 +398,12 @@ def check_appointment(
         )
     if previous_terms > 0 and not rule.re_eligible:
         add("re_eligible", f"a holder of the {rule.name} cannot serve again")
+    if rule.change_approved_by_outside and is_change and not outside_approval_ref:
+        add(
+            "change_approved_by_outside",
+            f"a change of {rule.name} needs the approval of {rule.change_approved_by_outside}; "
+            "give a reference to that approval",
+        )
     return found
 
 
@@ -472,4 +480,270 @@ def check_amendment_approval(
             "review.amendments_approved_by",
             f"amendments are approved by the {required}, not the {body}",
         )
+    ]
+
+
+# ------------------------------------------------------------------- the route of an application
+
+
+def _name(rules: Rules, key: str) -> str:
+    """How a sentence names a body or office: by its name in the ToR, else its key."""
+    found = rules.body(key) or rules.office(key)
+    if found is None:
+        return key
+    return found.name[4:] if found.name.startswith("The ") else found.name
+
+
+RouteStep = Literal["circulate", "recommend", "decide"]
+
+
+def check_route_step(
+    rules: Rules,
+    clauses: tuple[Clause, ...],
+    *,
+    step: RouteStep,
+    by: str,
+    done: frozenset[str],
+    status: str | None = None,
+) -> list[Violation]:
+    """May this body or office take this step of an application now, given the steps done?
+
+    `done` holds the steps already taken ("circulate", "recommend"). The route is the
+    ToR's: circulated to a body (if it says so), recommended by an office (if it says so),
+    then decided by the body it names; observers by the body that approves observers.
+    """
+    route = rules.membership.route
+    found: list[Violation] = []
+
+    def add(rule: str, message: str) -> None:
+        found.append(_violation(clauses, rule, message))
+
+    def needs_before(this: RouteStep) -> None:
+        if this != "circulate" and route.circulated_to and "circulate" not in done:
+            add(
+                "membership.route.circulated_to",
+                f"the application must first be circulated to the "
+                f"{_name(rules, route.circulated_to)}",
+            )
+        if this == "decide" and route.recommended_by and "recommend" not in done:
+            add(
+                "membership.route.recommended_by",
+                f"the {_name(rules, route.recommended_by)} must first recommend a decision",
+            )
+
+    if step in done:
+        add(
+            f"membership.route.{_STEP_RULE[step]}",
+            f"this application has already had its {step} step",
+        )
+        return found
+    if step == "circulate":
+        if route.circulated_to is None:
+            add(
+                "membership.route.circulated_to",
+                "these Terms of Reference do not circulate "
+                "applications: the next step is the decision",
+            )
+        elif by != route.circulated_to:
+            add(
+                "membership.route.circulated_to",
+                f"applications are circulated to the {_name(rules, route.circulated_to)}, "
+                f"not the {_name(rules, by)}",
+            )
+    elif step == "recommend":
+        if route.recommended_by is None:
+            add(
+                "membership.route.recommended_by",
+                "these Terms of Reference have no "
+                "recommendation step: the next step is the decision",
+            )
+        elif by != route.recommended_by:
+            add(
+                "membership.route.recommended_by",
+                f"a decision is recommended by the {_name(rules, route.recommended_by)}, "
+                f"not the {_name(rules, by)}",
+            )
+        needs_before(step)
+    else:
+        approver = rules.membership.eligibility.observers_approved_by
+        if status == "observer" and approver:
+            if by != approver:
+                add(
+                    "membership.eligibility.observers_approved_by",
+                    f"observers are approved by the {_name(rules, approver)}, "
+                    f"not the {_name(rules, by)}",
+                )
+        elif by != route.decided_by:
+            add(
+                "membership.route.decided_by",
+                f"applications are decided by the {_name(rules, route.decided_by)}, "
+                f"not the {_name(rules, by)}",
+            )
+        needs_before(step)
+    return found
+
+
+_STEP_RULE = {"circulate": "circulated_to", "recommend": "recommended_by", "decide": "decided_by"}
+
+
+def check_membership_decision(
+    rules: Rules, clauses: tuple[Clause, ...], *, by_body: str, act: str
+) -> list[Violation]:
+    """May this body suspend, reinstate or remove a member? The body that admits members
+    does, and so does the body the ToR names to review conduct."""
+    allowed = {rules.membership.route.decided_by}
+    if rules.membership.conduct_reviewed_by:
+        allowed.add(rules.membership.conduct_reviewed_by)
+    if by_body in allowed:
+        return []
+    names = " or the ".join(_name(rules, key) for key in sorted(allowed))
+    return [
+        _violation(
+            clauses,
+            "membership.route.decided_by",
+            f"a member is {act} by the {names}, not the {_name(rules, by_body)}",
+        )
+    ]
+
+
+def check_conduct_review(
+    rules: Rules, clauses: tuple[Clause, ...], *, by_body: str
+) -> list[Violation]:
+    """May this body review a member against the code of conduct? The ToR names the body;
+    where it is silent, the body that admits members does."""
+    reviewer = rules.membership.conduct_reviewed_by
+    rule = "membership.conduct_reviewed_by"
+    if reviewer is None:
+        reviewer, rule = rules.membership.route.decided_by, "membership.route.decided_by"
+    if by_body == reviewer:
+        return []
+    return [
+        _violation(
+            clauses,
+            rule,
+            f"conduct is reviewed by the {_name(rules, reviewer)}, not the {_name(rules, by_body)}",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- committees and seats
+
+
+def check_body_seat(
+    rules: Rules,
+    clauses: tuple[Clause, ...],
+    *,
+    body: str,
+    agreed_by: str,
+    seats_taken: int,
+    required_seat: str | None,
+    required_seat_taken: bool,
+) -> list[Violation]:
+    """May someone take a seat on this committee or steering group now?"""
+    rule = rules.body(body)
+    if rule is None:
+        return [Violation(rule="bodies", clause=None, message=f"the ToR has no body {body!r}")]
+    path = f"bodies.{body}"
+    found: list[Violation] = []
+
+    def add(rule_path: str, message: str) -> None:
+        found.append(_violation(clauses, rule_path, message))
+
+    if rule.kind in ("full-membership", "working-group"):
+        how = "by admission" if rule.kind == "full-membership" else "by joining a working group"
+        add(path, f"the {rule.name} has no appointed seats: its members come {how}")
+        return found
+    if rule.members_agreed_by and agreed_by != rule.members_agreed_by:
+        add(
+            f"{path}.members_agreed_by",
+            f"who sits on the {rule.name} is agreed by the "
+            f"{_name(rules, rule.members_agreed_by)}, not the {_name(rules, agreed_by)}",
+        )
+    if rule.max_members is not None and seats_taken >= rule.max_members:
+        add(f"{path}.max_members", f"the {rule.name} has at most {rule.max_members} members")
+    if required_seat is not None:
+        if required_seat not in {seat.key for seat in rule.required_seats}:
+            add(
+                f"{path}.required_seats",
+                f"the {rule.name} has no required seat {required_seat!r}",
+            )
+        elif required_seat_taken:
+            add(
+                f"{path}.required_seats",
+                f"the required seat {required_seat!r} on the {rule.name} is already filled",
+            )
+    return found
+
+
+# ------------------------------------------------------------------- working groups, work plan
+
+
+def working_group_body(rules: Rules) -> str | None:
+    """The key of the ToR's working-group body, if it provides one."""
+    return next((b.key for b in rules.bodies if b.kind == "working-group"), None)
+
+
+def check_working_group_body(rules: Rules, clauses: tuple[Clause, ...]) -> list[Violation]:
+    """Do these Terms of Reference provide working groups at all?"""
+    if working_group_body(rules) is not None:
+        return []
+    return [
+        _violation(
+            clauses,
+            "bodies",
+            "these Terms of Reference provide no working groups; amend them to add a body "
+            "of kind 'working-group' first",
+        )
+    ]
+
+
+def check_working_group_decision(
+    rules: Rules, clauses: tuple[Clause, ...], *, by_body: str, act: str
+) -> list[Violation]:
+    """May this body establish (or dissolve, or change the leads of) a working group?"""
+    key = working_group_body(rules)
+    if key is None:
+        return check_working_group_body(rules, clauses)
+    body = rules.body(key)
+    assert body is not None
+    establisher = body.established_by or FULL_MEMBERSHIP
+    if by_body == establisher:
+        return []
+    return [
+        _violation(
+            clauses,
+            f"bodies.{key}.established_by",
+            f"working groups are {act} by the {_name(rules, establisher)}, "
+            f"not the {_name(rules, by_body)}",
+        )
+    ]
+
+
+def check_work_plan_agreement(
+    rules: Rules, clauses: tuple[Clause, ...], *, by_body: str
+) -> list[Violation]:
+    """May this body agree (or evaluate) the annual work plan? The ToR names the body;
+    where it is silent, the full membership does."""
+    agreer = rules.work_plan.agreed_by or FULL_MEMBERSHIP
+    if by_body == agreer:
+        return []
+    return [
+        _violation(
+            clauses,
+            "work_plan.agreed_by",
+            f"the work plan is agreed by the {_name(rules, agreer)}, "
+            f"not the {_name(rules, by_body)}",
+        )
+    ]
+
+
+def check_body_exists(
+    rules: Rules, clauses: tuple[Clause, ...], *, body: str, rule: str
+) -> list[Violation]:
+    """Is this the key of a body of the ToR?"""
+    if rules.body(body) is not None:
+        return []
+    known = ", ".join(b.key for b in rules.bodies)
+    return [
+        _violation(clauses, "bodies", f"{rule}: the ToR has no body {body!r} (its bodies: {known})")
     ]

@@ -191,8 +191,9 @@ class TermsOfReference(Aggregate):
                 current = version
         return current
 
-    def _in_force_at(self, now: datetime) -> Version:
-        # Before version 1's first day (an adoption dated later that day), version 1 rules.
+    def in_force_at(self, now: datetime) -> Version:
+        """The version every command at `now` is checked against. Before version 1's
+        first day (an adoption dated later that day), version 1 rules."""
         return self.in_force(now) or self.versions[0]
 
     def review_due_on(self) -> date:
@@ -248,7 +249,7 @@ class TermsOfReference(Aggregate):
     ) -> int:
         """Approve by the body the ToR names; the new version takes effect on the date."""
         amendment = self._open_amendment(amendment_id)
-        in_force = self._in_force_at(now)
+        in_force = self.in_force_at(now)
         violations = check_amendment_approval(in_force.rules, in_force.clauses, body=body)
         if violations:
             raise RulesBroken(violations)
@@ -296,7 +297,7 @@ class TermsOfReference(Aggregate):
     ) -> None:
         """Record that the amendment was not approved."""
         self._open_amendment(amendment_id)
-        in_force = self._in_force_at(now)
+        in_force = self.in_force_at(now)
         self._reject(
             amendment_id=amendment_id,
             reason=reason,
@@ -337,7 +338,7 @@ class TermsOfReference(Aggregate):
         """Start the periodic review of the ToR."""
         if self.review_open:
             raise ReviewAlreadyOpen()
-        in_force = self._in_force_at(now)
+        in_force = self.in_force_at(now)
         self._open_review(opened_by=opened_by, under_version=in_force.number)
 
     @event(ReviewOpened)
@@ -358,7 +359,7 @@ class TermsOfReference(Aggregate):
             raise NoReviewOpen()
         if (outcome == "amendments-proposed") != bool(amendment_ids):
             raise ReviewOutcomeMismatch(outcome)
-        in_force = self._in_force_at(now)
+        in_force = self.in_force_at(now)
         self._conclude_review(
             outcome=outcome,
             notes=notes,

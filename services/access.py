@@ -25,6 +25,8 @@ class Principal(msgspec.Struct, frozen=True):
     key_id: str
     role: Role
     tenant: str | None
+    #: The member organisation a member key speaks for, if any.
+    member_id: str | None = None
 
     @property
     def actor(self) -> str:
@@ -38,19 +40,38 @@ class IssuedKey(msgspec.Struct, frozen=True):
     role: Role
     tenant: str | None
     label: str
+    member_id: str | None = None
 
 
 def issue_key(
-    runtime: Runtime, *, tenant: str | None, role: Role, label: str, issued_by: str
+    runtime: Runtime,
+    *,
+    tenant: str | None,
+    role: Role,
+    label: str,
+    issued_by: str,
+    member_id: str | None = None,
 ) -> IssuedKey:
     """Issue a new key; its secret is returned here and never again."""
     with runtime.tracer.start_as_current_span("command.issue_key"):
         secret = new_key_secret()
         key = ApiKey.issue(
-            key_hash=key_digest(secret), tenant=tenant, role=role, label=label, issued_by=issued_by
+            key_hash=key_digest(secret),
+            tenant=tenant,
+            role=role,
+            label=label,
+            issued_by=issued_by,
+            member_id=member_id,
         )
         runtime.platform.record(key)
-    return IssuedKey(key_id=str(key.id), secret=secret, role=role, tenant=tenant, label=label)
+    return IssuedKey(
+        key_id=str(key.id),
+        secret=secret,
+        role=role,
+        tenant=tenant,
+        label=label,
+        member_id=member_id,
+    )
 
 
 def ensure_platform_key(runtime: Runtime, secret: str, *, label: str = "CONCORD_ADMIN_KEY") -> str:
@@ -99,7 +120,12 @@ def authenticate(runtime: Runtime, secret: str) -> Principal | None:
         row = key_register.by_digest(sql, key_digest(secret))
     if row is None or row["revoked"]:
         return None
-    return Principal(key_id=row["key_id"], role=Role(row["role"]), tenant=row["tenant"])
+    return Principal(
+        key_id=row["key_id"],
+        role=Role(row["role"]),
+        tenant=row["tenant"],
+        member_id=row["member_id"],
+    )
 
 
 def _key_row(runtime: Runtime, key_id: str) -> dict[str, Any] | None:

@@ -25,3 +25,12 @@ class Unauthenticated(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class InvalidRequest(Exception):
+    """The request is well-formed but its fields do not fit together (e.g. neither of two
+    alternatives given)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -17,13 +17,26 @@ from infra.telemetry import Telemetry
 from projections.alliance_profile import AllianceProfile
 from projections.base import Projection, ProjectionRunner
 from projections.key_register import KeyRegister
+from projections.member_register import MemberRegister
+from projections.membership_applications import MembershipApplicationsView
 from projections.national_directory import NationalDirectory
+from projections.office_holders import OfficeHolders
 from projections.terms_of_reference import TermsOfReferenceView
+from projections.work_plans import WorkPlansView
+from projections.working_groups import WorkingGroupsView
 from services.applications import AllianceApplication, PlatformApplication, StoreApplication
 from services.errors import NotFound
 
 PLATFORM_PROJECTIONS: Sequence[type[Projection]] = (NationalDirectory, KeyRegister)
-TENANT_PROJECTIONS: Sequence[type[Projection]] = (AllianceProfile, TermsOfReferenceView)
+TENANT_PROJECTIONS: Sequence[type[Projection]] = (
+    AllianceProfile,
+    TermsOfReferenceView,
+    MembershipApplicationsView,
+    MemberRegister,
+    OfficeHolders,
+    WorkingGroupsView,
+    WorkPlansView,
+)
 
 
 class Store:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 from domain.amendments import Changes
 from domain.terms import TermsOfReference, add_months
 from domain.terms_diff import VersionDiff, diff_versions
-from infra.stores import Sql
 from projections import terms_of_reference as view
 from services.errors import NotFound
 from services.onboarding import directory_entry, ensure_active
 from services.runtime import Runtime, Store
-
-
-@contextmanager
-def _views(runtime: Runtime, slug: str) -> Iterator[Sql]:
-    """A read of an existing alliance's projections (NotFound for an unknown one)."""
-    directory_entry(runtime, slug)
-    with runtime.tenant(slug) as store, store.read() as sql:
-        yield sql
+from services.tenancy import views
 
 
 def current(runtime: Runtime, slug: str, *, as_of: datetime | None = None) -> dict[str, Any]:
@@ -37,12 +27,12 @@ def current(runtime: Runtime, slug: str, *, as_of: datetime | None = None) -> di
 
 
 def versions(runtime: Runtime, slug: str) -> list[dict[str, Any]]:
-    with _views(runtime, slug) as sql:
+    with views(runtime, slug) as sql:
         return view.versions(sql)
 
 
 def version(runtime: Runtime, slug: str, number: int) -> dict[str, Any]:
-    with _views(runtime, slug) as sql:
+    with views(runtime, slug) as sql:
         found = view.version(sql, number)
     if found is None:
         raise NotFound(f"the Terms of Reference have no version {number}")
@@ -61,12 +51,12 @@ def diff(runtime: Runtime, slug: str, from_number: int, to_number: int) -> Versi
 def amendments(
     runtime: Runtime, slug: str, *, state: str | None, after: int, limit: int
 ) -> list[dict[str, Any]]:
-    with _views(runtime, slug) as sql:
+    with views(runtime, slug) as sql:
         return view.amendments(sql, state=state, after=after, limit=limit)
 
 
 def amendment(runtime: Runtime, slug: str, amendment_id: str) -> dict[str, Any]:
-    with _views(runtime, slug) as sql:
+    with views(runtime, slug) as sql:
         found = view.amendment(sql, amendment_id)
     if found is None:
         raise NotFound(f"no amendment {amendment_id!r} of these Terms of Reference")
@@ -75,7 +65,7 @@ def amendment(runtime: Runtime, slug: str, amendment_id: str) -> dict[str, Any]:
 
 def review_status(runtime: Runtime, slug: str) -> dict[str, Any]:
     """When the next review is due, whether it is overdue, and whether one is open."""
-    with _views(runtime, slug) as sql:
+    with views(runtime, slug) as sql:
         row = view.review(sql)
     if row is None:
         raise NotFound("these Terms of Reference have not been adopted yet")

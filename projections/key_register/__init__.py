@@ -26,7 +26,8 @@ class KeyRegister(Projection):
             " issued_at TEXT NOT NULL,"
             " revoked INTEGER NOT NULL,"
             " revoked_by TEXT,"
-            " revoked_at TEXT)"
+            " revoked_at TEXT,"
+            " member_id TEXT)"
         )
     }
 
@@ -34,7 +35,7 @@ class KeyRegister(Projection):
     def issued(self, sql: Sql, event: ApiKey.Issued, position: int) -> None:
         sql.execute(
             "INSERT INTO api_keys (key_id, key_hash, tenant, role, label, issued_by,"
-            " issued_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+            " issued_at, revoked, member_id) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
             (
                 str(event.originator_id),
                 event.key_hash,
@@ -43,6 +44,7 @@ class KeyRegister(Projection):
                 event.label,
                 event.issued_by,
                 event.timestamp.isoformat(),
+                event.member_id,
             ),
         )
 
@@ -54,7 +56,10 @@ class KeyRegister(Projection):
         )
 
 
-COLUMNS = "key_id, tenant, role, label, issued_by, issued_at, revoked, revoked_by, revoked_at"
+COLUMNS = (
+    "key_id, tenant, role, label, issued_by, issued_at, revoked, revoked_by, revoked_at,"
+    " member_id"
+)
 
 
 def by_digest(sql: Sql, key_hash: str) -> dict[str, Any] | None:

@@ -20,10 +20,17 @@ from services import access
 from services.api.auth import PUBLIC_PATHS, BearerKeyMiddleware
 from services.api.events import EventLogController
 from services.api.keys import KeyController
+from services.api.membership import (
+    ApplicationController,
+    MemberController,
+    RepresentativeController,
+)
 from services.api.meta import MetaController
+from services.api.offices import BodyController, OfficeController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.tenants import TenantController
 from services.api.terms import AmendmentController, TemplateController, TermsController
+from services.api.working_groups import WorkingGroupController, WorkPlanController
 from services.runtime import Runtime
 
 log = logging.getLogger("concord")
@@ -56,6 +63,13 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             TemplateController,
             TermsController,
             AmendmentController,
+            ApplicationController,
+            MemberController,
+            RepresentativeController,
+            OfficeController,
+            BodyController,
+            WorkingGroupController,
+            WorkPlanController,
             MetaController,
         ],
         lifespan=[lifespan],

@@ -81,3 +81,9 @@ TENANT_ADMIN = allow(Role.TENANT_ADMIN)
 ANYONE_OF_THE_TENANT = allow(Role.PLATFORM_ADMIN, *(r for r in Role if r.is_tenant_role))
 LOG_READERS = allow(Role.TENANT_ADMIN, Role.AUDITOR)
 TERMS_EDITORS = allow(Role.TENANT_ADMIN, Role.OFFICER)
+#: Officers and tenant admins run the alliance's processes.
+RUNNERS = allow(Role.TENANT_ADMIN, Role.OFFICER)
+#: Who may read personal data and the whole record (auditors read, never change).
+RECORD_READERS = allow(Role.TENANT_ADMIN, Role.OFFICER, Role.AUDITOR)
+#: The representatives of an organisation: record readers, and that organisation's own key.
+REPRESENTATIVE_READERS = allow(Role.TENANT_ADMIN, Role.OFFICER, Role.AUDITOR, Role.MEMBER)

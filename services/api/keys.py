@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from domain.values import checked_tenant_role
-from services import access, onboarding
+from services import access, membership, onboarding
 from services.access import Principal
 from services.api import schemas
 from services.api.auth import TENANT_ADMIN
@@ -40,15 +40,23 @@ class KeyController(Controller):
     ) -> schemas.IssuedKeyOut:
         """Issue a key for this alliance. The secret is in this answer only: store it now."""
         onboarding.ensure_active(runtime, slug)
+        if data.member_id is not None:
+            membership.member(runtime, slug, data.member_id)  # NotFound for another's
         key = access.issue_key(
             runtime,
             tenant=slug,
             role=checked_tenant_role(data.role),
             label=data.label,
             issued_by=request.user.actor,
+            member_id=data.member_id,
         )
         return schemas.IssuedKeyOut(
-            id=key.key_id, secret=key.secret, tenant=key.tenant, role=key.role, label=key.label
+            id=key.key_id,
+            secret=key.secret,
+            tenant=key.tenant,
+            role=key.role,
+            label=key.label,
+            member_id=key.member_id,
         )
 
     @get(

@@ -40,4 +40,6 @@ class MetaController(Controller):
     async def me(self, request: Request[Principal, Any, Any]) -> schemas.WhoAmI:
         """The key you are calling with: its id, role and alliance (none for platform keys)."""
         user = request.user
-        return schemas.WhoAmI(key_id=user.key_id, role=user.role.value, tenant=user.tenant)
+        return schemas.WhoAmI(
+            key_id=user.key_id, role=user.role.value, tenant=user.tenant, member_id=user.member_id
+        )

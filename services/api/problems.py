@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import (
@@ -20,7 +21,7 @@ from litestar.status_codes import (
 )
 
 from domain import errors as rules
-from services.errors import Forbidden, NotFound, Unauthenticated
+from services.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
 
 log = logging.getLogger("concord.api")
 
@@ -38,6 +39,7 @@ CONFLICTS: tuple[type[rules.DomainError], ...] = (
     rules.AmendmentStale,
     rules.ReviewAlreadyOpen,
     rules.NoReviewOpen,
+    rules.StateConflict,
 )
 
 
@@ -83,6 +85,27 @@ def on_domain_error(request: Request[Any, Any, Any], error: rules.DomainError) -
 def on_not_found(request: Request[Any, Any, Any], error: NotFound) -> Response[Any]:
     return problem(
         HTTP_404_NOT_FOUND, "Not found", error.message, code="not-found", request=request
+    )
+
+
+def on_invalid_request(request: Request[Any, Any, Any], error: InvalidRequest) -> Response[Any]:
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        "Invalid request",
+        error.message,
+        code="invalid-request",
+        request=request,
+    )
+
+
+def on_concurrent_change(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    return problem(
+        HTTP_409_CONFLICT,
+        "Changed at the same time",
+        "another change to the same record was recorded at the same moment; nothing of "
+        "yours was recorded. Read the record again and retry.",
+        code="concurrent-change",
+        request=request,
     )
 
 
@@ -178,6 +201,8 @@ def _clean(item: Any) -> Any:
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     rules.DomainError: on_domain_error,
     NotFound: on_not_found,
+    InvalidRequest: on_invalid_request,
+    IntegrityError: on_concurrent_change,
     Forbidden: on_forbidden,
     Unauthenticated: on_unauthenticated,
     ValidationException: on_validation_error,

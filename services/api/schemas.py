@@ -59,6 +59,9 @@ class SuspendTenant(Request):
 class IssueKey(Request):
     role: TenantRoleName
     label: Label
+    #: For a member key: the member organisation it speaks for (it then sees that
+    #: organisation's representatives).
+    member_id: str | None = None
 
 
 class TenantOut(msgspec.Struct, kw_only=True):
@@ -83,6 +86,7 @@ class KeyOut(msgspec.Struct, kw_only=True):
     revoked: bool
     revoked_by: str | None = None
     revoked_at: datetime | None = None
+    member_id: str | None = None
 
 
 class IssuedKeyOut(msgspec.Struct, kw_only=True):
@@ -93,6 +97,7 @@ class IssuedKeyOut(msgspec.Struct, kw_only=True):
     tenant: str | None
     role: str
     label: str
+    member_id: str | None = None
 
 
 class OnboardedOut(msgspec.Struct, kw_only=True):
@@ -141,6 +146,7 @@ class WhoAmI(msgspec.Struct, kw_only=True):
     key_id: str
     role: str
     tenant: str | None
+    member_id: str | None = None
 
 
 class Health(msgspec.Struct, kw_only=True):
@@ -196,3 +202,44 @@ def tenant_out(row: dict[str, Any]) -> TenantOut:
 
 def key_out(row: dict[str, Any]) -> KeyOut:
     return msgspec.convert({**row, "id": row["key_id"]}, KeyOut, strict=False)
+
+
+# ----------------------------------------------------------------------------- shared fields
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+Note = Annotated[str, msgspec.Meta(max_length=5000)]
+Ref = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        description="A reference to the decision (a minute, a motion id, a letter)",
+    ),
+]
+Key = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z][a-z0-9-]{0,49}$",
+        description="The key of a body or office of the Terms of Reference",
+        examples=["full-membership"],
+    ),
+]
+PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$",
+        max_length=254,
+        examples=["name@example.org"],
+    ),
+]
+Id = Annotated[str, msgspec.Meta(max_length=64)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
+
+
+def page_of(
+    rows: list[dict[str, Any]], limit: int, kind: type[Any]
+) -> tuple[list[Any], int | None]:
+    """Rows fetched with limit + 1 → the page as `kind`, and the next cursor (or None)."""
+    items = [msgspec.convert(row, kind, strict=False) for row in rows[:limit]]
+    return items, (rows[limit - 1]["seq"] if len(rows) > limit else None)

@@ -20,7 +20,12 @@ def test_onboarding_returns_the_tenant_and_a_tenant_admin_key_shown_once(client,
     assert key["secret"].startswith("cnc_") and len(key["secret"]) > 40
 
     me = client.get("/v1/me", headers=bearer(key["secret"])).json()
-    assert me == {"key_id": key["id"], "role": "tenant-admin", "tenant": "kent-fja"}
+    assert me == {
+        "key_id": key["id"],
+        "role": "tenant-admin",
+        "tenant": "kent-fja",
+        "member_id": None,
+    }
     listed = client.get("/v1/tenants/kent-fja/keys", headers=bearer(key["secret"])).json()
     assert "secret" not in listed["items"][0]
     assert key["secret"] not in str(listed)

@@ -7,6 +7,7 @@ ACCESS fails this suite until someone decides who may call it.
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +30,8 @@ def amendment() -> dict[str, Any]:
 
 READERS = {"platform-admin", "tenant-admin", "officer", "member", "auditor"}
 EDITORS = {"tenant-admin", "officer"}
+RUNNERS = EDITORS
+RECORD_READERS = {"tenant-admin", "officer", "auditor"}
 
 # operationId -> who may call it. Tenant roles act on their own alliance only.
 ACCESS: dict[str, set[str]] = {
@@ -59,8 +62,84 @@ ACCESS: dict[str, set[str]] = {
     "withdrawAmendment": EDITORS,
     "openTermsReview": EDITORS,
     "concludeTermsReview": EDITORS,
+    # Membership: applications and representatives carry personal data.
+    "submitApplication": RUNNERS,
+    "listApplications": RECORD_READERS,
+    "getApplication": RECORD_READERS,
+    "circulateApplication": RUNNERS,
+    "recommendApplication": RUNNERS,
+    "decideApplication": RUNNERS,
+    "withdrawApplication": RUNNERS,
+    "listMembers": READERS,
+    "getMember": READERS,
+    "suspendMember": RUNNERS,
+    "reinstateMember": RUNNERS,
+    "resignMember": RUNNERS,
+    "removeMember": RUNNERS,
+    "reviewMemberConduct": RUNNERS,
+    # A member key sees its own organisation's representatives (the world's member key
+    # speaks for the member these calls read).
+    "listRepresentatives": RECORD_READERS | {"member"},
+    "addRepresentative": RUNNERS,
+    "replaceRepresentative": RUNNERS,
+    "removeRepresentative": RUNNERS,
+    "makePrincipalContact": RUNNERS,
+    "listOffices": READERS,
+    "getOffice": READERS,
+    "appointToOffice": RUNNERS,
+    "recordElectionResult": RUNNERS,
+    "endOfficeHolding": RUNNERS,
+    "listBodies": READERS,
+    "takeCommitteeSeat": RUNNERS,
+    "endCommitteeSeat": RUNNERS,
+    "listWorkingGroups": READERS,
+    "getWorkingGroup": READERS,
+    "proposeWorkingGroup": RUNNERS,
+    "establishWorkingGroup": RUNNERS,
+    "changeWorkingGroupLeads": RUNNERS,
+    "joinWorkingGroup": RUNNERS,
+    "leaveWorkingGroup": RUNNERS,
+    "recordWorkingGroupReport": RUNNERS,
+    "dissolveWorkingGroup": RUNNERS,
+    "listWorkPlans": READERS,
+    "getWorkPlan": READERS,
+    "addWorkPlanItem": RUNNERS,
+    "agreeWorkPlan": RUNNERS,
+    "progressWorkPlanItem": RUNNERS,
+    "deliverWorkPlanItem": RUNNERS,
+    "evaluateWorkPlanItem": RUNNERS,
+    "evaluateWorkPlan": RUNNERS,
 }
 TENANT_ROLES = ["tenant-admin", "officer", "member", "auditor"]
+
+# Kinship-care, amended so every kind of object exists: a working-group body, a
+# recommendation step, and an elected office beside the appointed chair.
+WALL_AMENDMENT = {
+    "rationale": "every kind of object for the wall checks",
+    "rules": [
+        {
+            "path": "bodies.working-groups",
+            "value": {
+                "key": "working-groups",
+                "name": "Working groups",
+                "kind": "working-group",
+                "established_by": "full-membership",
+            },
+        },
+        {"path": "membership.route.recommended_by", "value": "chair"},
+        {
+            "path": "offices.vice-chair",
+            "value": {
+                "key": "vice-chair",
+                "name": "Vice-chair",
+                "body": "full-membership",
+                "selection": "elected",
+                "election": {},
+                "term_months": 12,
+            },
+        },
+    ],
+}
 
 
 def operations(client) -> list[tuple[str, str, str]]:
@@ -73,16 +152,153 @@ def operations(client) -> list[tuple[str, str, str]]:
     return sorted(found)
 
 
+class Objects:
+    """Real objects of one alliance, made through the API by its tenant-admin: a stable
+    set (for reads and calls across the wall) and fresh ones on demand (for writes)."""
+
+    def __init__(self, client, slug: str, admin: dict[str, str]) -> None:
+        self.client, self.slug, self.admin = client, slug, admin
+        self.post("/terms/amendments", WALL_AMENDMENT, then="/approve")
+        self.application = self.new_application()
+        self.member = self.new_member()
+        self.representative = self.add_representative(self.member)
+        self.chair = self.new_holding("chair")
+        self.seat = self.new_seat()
+        self.group = self.new_group(established=True)
+        self.year = self.new_plan()
+        self.item = self.items(self.year)[0]
+
+    def post(self, path: str, body: Any = None, *, then: str | None = None) -> dict[str, Any]:
+        response = self.client.post(f"/v1/tenants/{self.slug}{path}", json=body, headers=self.admin)
+        assert response.status_code in (200, 201), (path, response.text)
+        answer = dict(response.json())
+        if then == "/approve":
+            approve = {"body": "full-membership", "decision_ref": "wall set-up"}
+            self.post(f"{path}/{answer['amendment_id']}/approve", approve)
+        return answer
+
+    def new_application(self, *, steps: tuple[str, ...] = ()) -> str:
+        n = next(_fresh)
+        answer = self.post(
+            "/applications",
+            {
+                "name": f"Canary {self.slug} organisation {n}",
+                "request_text": "We ask to join.",
+                "signatory_name": f"Canary signatory {n}",
+                "signatory_role": "Chief executive",
+            },
+        )
+        application_id = answer["application_id"]
+        base = f"/applications/{application_id}"
+        if "circulate" in steps:
+            self.post(f"{base}/circulate", {"to_body": "executive-committee"})
+        if "recommend" in steps:
+            self.post(f"{base}/recommend", {"by_office": "chair", "recommendation": "admit"})
+        return str(application_id)
+
+    def new_member(self, *, suspended: bool = False) -> str:
+        application_id = self.new_application(steps=("circulate", "recommend"))
+        decision = {"by_body": "executive-committee", "outcome": "admit", "decision_ref": "d"}
+        member_id = str(self.post(f"/applications/{application_id}/decide", decision)["member_id"])
+        if suspended:
+            body = {"reason": "wall", "by_body": "executive-committee", "decision_ref": "d"}
+            self.post(f"/members/{member_id}/suspend", body)
+        return member_id
+
+    def add_representative(self, member_id: str) -> str:
+        n = next(_fresh)
+        answer = self.post(
+            f"/members/{member_id}/representatives",
+            {"name": f"Canary person {n}", "email": f"canary{n}@example.org", "role": "Lead"},
+        )
+        return str(answer["items"][-1]["representative_id"])
+
+    def slot(self) -> tuple[str, str]:
+        """A term start that overlaps no other (terms here are at most 36 months)."""
+        year = 2030 + 4 * next(_slots)
+        return f"{year}-01-01", f"{year}-01-02"
+
+    def new_holding(self, office: str) -> str:
+        starts_on, _ = self.slot()
+        holder = {"member_id": self.new_member(), "person_name": "Canary holder"}
+        if office == "vice-chair":
+            body = {**holder, "starts_on": starts_on, "election_ref": "ballot"}
+            answer = self.post(f"/offices/{office}/election-results", body)
+        else:
+            body = {
+                **holder,
+                "starts_on": starts_on,
+                "by_body": "full-membership",
+                "decision_ref": "d",
+            }
+            answer = self.post(f"/offices/{office}/appointments", body)
+        return str(answer["history"][-1]["holding_id"])
+
+    def holding_start(self, holding_id: str) -> str:
+        office = self.client.get(f"/v1/tenants/{self.slug}/offices/chair", headers=self.admin)
+        return next(
+            h["starts_on"] for h in office.json()["history"] if h["holding_id"] == holding_id
+        )
+
+    def new_seat(self) -> tuple[str, str]:
+        starts_on, next_day = self.slot()
+        body = {
+            "member_id": self.new_member(),
+            "person_name": "Canary seat holder",
+            "starts_on": starts_on,
+            "agreed_by": "full-membership",
+            "decision_ref": "d",
+        }
+        return str(self.post("/bodies/executive-committee/seats", body)["id"]), next_day
+
+    def new_group(self, *, established: bool) -> str:
+        answer = self.post("/working-groups", {"name": "Canary group", "purpose": "walls"})
+        group_id = str(answer["group_id"])
+        if established:
+            body = {
+                "own_terms": "Canary terms",
+                "leads": [self.member],
+                "by_body": "full-membership",
+                "decision_ref": "d",
+            }
+            self.post(f"/working-groups/{group_id}/establish", body)
+        return group_id
+
+    def new_plan(self, *, agreed: bool = False, delivered: bool = False) -> int:
+        year = 2030 + next(_years)
+        item = {"title": "Canary item", "body": "full-membership"}
+        self.post(f"/work-plans/{year}/items", item)
+        if agreed or delivered:
+            self.post(
+                f"/work-plans/{year}/agree", {"by_body": PLAN_BODY, "decision_ref": "d"}
+            )
+        if delivered:
+            self.post(f"/work-plans/{year}/items/{self.items(year)[0]}/deliver", {"note": "done"})
+        return year
+
+    def items(self, year: int) -> list[str]:
+        plan = self.client.get(f"/v1/tenants/{self.slug}/work-plans/{year}", headers=self.admin)
+        return [item["item_id"] for item in plan.json()["items"]]
+
+
+#: Kinship-care's work plan is agreed (and evaluated) by its executive committee.
+PLAN_BODY = "executive-committee"
+_slots = itertools.count()
+_years = itertools.count()
+
+
 class World:
-    """Two alliances, A and B, with a key of every role in each."""
+    """Two alliances, A and B, with a key of every role in each and real objects."""
 
     def __init__(self, client, onboard) -> None:
         self.client = client
         self.keys: dict[str, dict[str, dict[str, Any]]] = {}
         self.amendments: dict[str, str] = {}
+        self.objects: dict[str, Objects] = {}
         for slug in ("alpha-alliance", "beta-alliance"):
-            admin = onboard(slug, name=f"Canary {slug} name")["admin_key"]
+            admin = onboard(slug, name=f"Canary {slug} name", template="kinship-care")["admin_key"]
             self.keys[slug] = {"tenant-admin": admin}
+            self.objects[slug] = Objects(client, slug, bearer(admin["secret"]))
             proposed = client.post(
                 f"/v1/tenants/{slug}/terms/amendments",
                 json=amendment(),
@@ -91,10 +307,11 @@ class World:
             assert proposed.status_code == 201, proposed.text
             self.amendments[slug] = proposed.json()["amendment_id"]
             for role in TENANT_ROLES[1:]:
+                body = {"role": role, "label": f"{role} key"}
+                if role == "member":
+                    body["member_id"] = self.objects[slug].member
                 issued = client.post(
-                    f"/v1/tenants/{slug}/keys",
-                    json={"role": role, "label": f"{role} key"},
-                    headers=bearer(admin["secret"]),
+                    f"/v1/tenants/{slug}/keys", json=body, headers=bearer(admin["secret"])
                 )
                 assert issued.status_code == 201, issued.text
                 self.keys[slug][role] = issued.json()
@@ -114,10 +331,24 @@ class World:
         *,
         fresh_victim: bool = True,
     ):
-        """Call an operation on alliance `target` with a valid request (a revocation
-        targets a key made for the purpose unless fresh_victim is False)."""
+        """Call an operation on alliance `target` with a valid request. A write acts on
+        objects made for the purpose, unless fresh_victim is False (then on the stable
+        ones, which a refused call must leave as they are)."""
         admin = bearer(self.keys[target]["tenant-admin"]["secret"])
+        objects = self.objects[target]
         key_id = self.keys[target]["member"]["id"]
+        params: dict[str, Any] = {
+            "{application_id}": objects.application,
+            "{member_id}": objects.member,
+            "{representative_id}": objects.representative,
+            "{office}": "chair",
+            "{holding_id}": objects.chair,
+            "{body_key}": "executive-committee",
+            "{seat_id}": objects.seat[0],
+            "{group_id}": objects.group,
+            "{year}": objects.year,
+            "{item_id}": objects.item,
+        }
         body: Any = None
         if operation == "onboardTenant":
             body = {
@@ -145,6 +376,8 @@ class World:
             body = {"reason": "wall check", "decision_ref": "wall check"}
         elif operation == "concludeTermsReview":
             body = {"outcome": "no-change"}
+        else:
+            body = self._membership_call(operation, objects, params, fresh_victim)
         amendment_id = self.amendments[target]
         if (
             operation in {"approveAmendment", "rejectAmendment", "withdrawAmendment"}
@@ -160,9 +393,142 @@ class World:
             .replace("{number}", "1")
             .replace("{name}", "children-in-care")
         )
+        for name, value in params.items():
+            url = url.replace(name, str(value))
         if operation == "diffTermsVersions":
             url += "?from=1&to=1"
         return self.client.request(method, url, json=body, headers=headers)
+
+    @staticmethod
+    def _membership_call(
+        operation: str, objects: Objects, params: dict[str, Any], fresh: bool
+    ) -> Any:
+        """The body of a membership, office, group or plan operation; with `fresh`, the
+        path parameters are pointed at new objects the call may change."""
+        decided = {"by_body": "executive-committee", "decision_ref": "wall check"}
+        holder = {"person_name": "Canary", "decision_ref": "wall check"}
+        if operation == "submitApplication":
+            return {
+                "name": f"Canary {next(_fresh)}",
+                "request_text": "Join",
+                "signatory_role": "Chief executive",
+            }
+        if operation in {"circulateApplication", "withdrawApplication"}:
+            if fresh:
+                params["{application_id}"] = objects.new_application()
+            return {"to_body": "executive-committee"} if "circulate" in operation else {}
+        if operation == "recommendApplication":
+            if fresh:
+                params["{application_id}"] = objects.new_application(steps=("circulate",))
+            return {"by_office": "chair", "recommendation": "admit"}
+        if operation == "decideApplication":
+            if fresh:
+                steps = ("circulate", "recommend")
+                params["{application_id}"] = objects.new_application(steps=steps)
+            return {**decided, "outcome": "admit"}
+        if operation in {"suspendMember", "removeMember", "resignMember", "reinstateMember"}:
+            if fresh:
+                suspended = operation == "reinstateMember"
+                params["{member_id}"] = objects.new_member(suspended=suspended)
+            if operation == "resignMember":
+                return {"reason": "wall check"}
+            if operation == "reinstateMember":
+                return decided
+            return {**decided, "reason": "wall check"}
+        if operation == "reviewMemberConduct":
+            return {**decided, "outcome": "satisfactory"}
+        if operation in {"addRepresentative", "replaceRepresentative", "removeRepresentative"}:
+            if fresh:
+                params["{member_id}"] = objects.new_member()
+                if operation != "addRepresentative":
+                    params["{representative_id}"] = objects.add_representative(
+                        params["{member_id}"]
+                    )
+            if operation == "removeRepresentative":
+                return None
+            return {"name": "Canary rep", "email": "rep@example.org", "role": "Lead"}
+        if operation in {"appointToOffice", "recordElectionResult"}:
+            starts_on, _ = objects.slot()
+            member = objects.new_member() if fresh else objects.member
+            if operation == "recordElectionResult":
+                params["{office}"] = "vice-chair"
+                return {
+                    "member_id": member,
+                    "person_name": "Canary",
+                    "starts_on": starts_on,
+                    "election_ref": "ballot",
+                }
+            return {
+                **holder,
+                "member_id": member,
+                "starts_on": starts_on,
+                "by_body": "full-membership",
+            }
+        if operation == "endOfficeHolding":
+            holding = objects.new_holding("chair") if fresh else objects.chair
+            params["{holding_id}"] = holding
+            start = date.fromisoformat(objects.holding_start(holding))
+            return {"reason": "wall check", "left_on": (start + timedelta(days=1)).isoformat()}
+        if operation == "takeCommitteeSeat":
+            starts_on, _ = objects.slot()
+            member = objects.new_member() if fresh else objects.member
+            return {
+                **holder,
+                "member_id": member,
+                "starts_on": starts_on,
+                "agreed_by": "full-membership",
+            }
+        if operation == "endCommitteeSeat":
+            seat, next_day = objects.new_seat() if fresh else objects.seat
+            params["{seat_id}"] = seat
+            return {"reason": "wall check", "left_on": next_day}
+        group_bodies = {
+            "proposeWorkingGroup": {"name": "Canary group", "purpose": "walls"},
+            "changeWorkingGroupLeads": {
+                "leads": [objects.member],
+                "by_body": "full-membership",
+                "decision_ref": "d",
+            },
+            "recordWorkingGroupReport": {"title": "Canary", "summary": "s", "presented_to": "all"},
+        }
+        if operation in group_bodies:
+            return group_bodies[operation]
+        if operation == "establishWorkingGroup":
+            if fresh:
+                params["{group_id}"] = objects.new_group(established=False)
+            return {
+                "own_terms": "t",
+                "leads": [objects.member],
+                "by_body": "full-membership",
+                "decision_ref": "d",
+            }
+        if operation in {"joinWorkingGroup", "leaveWorkingGroup"}:
+            member = objects.new_member() if fresh else objects.member
+            if operation == "leaveWorkingGroup":
+                if fresh:
+                    objects.post(f"/working-groups/{objects.group}/members", {"member_id": member})
+                params["{member_id}"] = member
+                return None
+            return {"member_id": member}
+        if operation == "dissolveWorkingGroup":
+            if fresh:
+                params["{group_id}"] = objects.new_group(established=True)
+            return {"reason": "wall check", "by_body": "full-membership", "decision_ref": "d"}
+        if operation == "addWorkPlanItem":
+            return {"title": "Canary", "body": "full-membership"}
+        if operation in {"agreeWorkPlan", "evaluateWorkPlan"}:
+            if fresh:
+                params["{year}"] = objects.new_plan(agreed=operation == "evaluateWorkPlan")
+            body = {"by_body": PLAN_BODY, "decision_ref": "d"}
+            return {**body, "summary": "s"} if operation == "evaluateWorkPlan" else body
+        if operation in {"progressWorkPlanItem", "deliverWorkPlanItem", "evaluateWorkPlanItem"}:
+            if fresh:
+                year = objects.new_plan(agreed=True, delivered=operation == "evaluateWorkPlanItem")
+                params["{year}"], params["{item_id}"] = year, objects.items(year)[0]
+            if operation == "evaluateWorkPlanItem":
+                return {"evaluation": "good"}
+            return {"note": "n"}
+        return None
 
 
 @pytest.fixture
