@@ -10,18 +10,24 @@ code still replay with today's code. When an event type is added, record a new f
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
 
 from domain.amendments import Changes, ClauseChange, RuleChange
+from domain.membership import MembershipApplication
+from domain.offices import BodyRoster, OfficeRoll
+from domain.rule_checks import Applicant
 from domain.templates import template
-from domain.terms import TermsOfReference
+from domain.terms import TermsOfReference, Version
+from domain.work_plan import AnnualWorkPlan
+from domain.working_groups import WorkingGroup
 
 HERE = Path(__file__).parent
 TERMS_LOG = HERE / "terms_of_reference.jsonl"
+MEMBERSHIP_LOG = HERE / "membership.jsonl"
 
 
 def record_terms() -> list[dict[str, object]]:
@@ -68,8 +74,245 @@ def record_terms() -> list[dict[str, object]]:
         concluded_by="key:a",
         now=now,
     )
+    return _stored(terms)
+
+
+def record_membership() -> list[dict[str, object]]:
+    """Every event type of membership, offices, committees, working groups and work plans."""
+    now = datetime.now(UTC)
+    kinship = _adopted("kinship-care", now)
+    network = _adopted("kinship-network", now)
+    family = _adopted("family-justice", now)
+    wanted = MembershipApplication.submit(
+        terms=kinship,
+        applicant=Applicant(
+            name="Grandparents Together", signatory_role="Chief executive", legal_entity=True
+        ),
+        request_text="We would like to join the alliance.",
+        signatory_name="Sam Signatory",
+        email=None,
+        submitted_by="key:officer",
+    )
+    wanted.circulate(to_body="executive-committee", by="key:officer", terms=kinship)
+    member = wanted.decide(
+        by_body="executive-committee",
+        outcome="admit",
+        standing=None,
+        reason="",
+        decision_ref="executive 3",
+        by="key:officer",
+        terms=kinship,
+    )
+    assert member is not None
+    unwanted = MembershipApplication.submit(
+        terms=kinship,
+        applicant=Applicant(name="Late Charity", signatory_role="Chief executive"),
+        request_text="Please admit us.",
+        signatory_name=None,
+        email=None,
+        submitted_by="key:officer",
+    )
+    unwanted.withdraw(reason="merged with another member", by="key:officer")
+    recommended = MembershipApplication.submit(
+        terms=_adopted("children-in-care", now),
+        applicant=Applicant(name="Care Voice"),
+        request_text="We support the aims.",
+        signatory_name=None,
+        email=None,
+        submitted_by="key:officer",
+    )
+    recommended.recommend(
+        by_office="co-chair",
+        recommendation="admit",
+        note="a good fit",
+        by="key:officer",
+        terms=_adopted("children-in-care", now),
+    )
+    first = member.add_representative(
+        role="Director",
+        name="Ada Rep",
+        email="ada@example.org",
+        principal=None,
+        by="key:officer",
+        terms=kinship,
+    )
+    second = member.add_representative(
+        role="Manager",
+        name="Ben Rep",
+        email="ben@example.org",
+        principal=False,
+        by="key:officer",
+        terms=kinship,
+    )
+    member.make_principal(second, by="key:officer")
+    third = member.replace_representative(
+        first,
+        role="Director",
+        name="Cy Rep",
+        email="cy@example.org",
+        by="key:officer",
+        terms=kinship,
+    )
+    member.remove_representative(second, new_principal_id=third, by="key:officer", terms=kinship)
+    member.review_conduct(
+        by_body="executive-committee",
+        outcome="satisfactory",
+        notes="",
+        decision_ref="e 4",
+        by="key:officer",
+        terms=kinship,
+    )
+    member.suspend(
+        reason="unpaid",
+        by_body="executive-committee",
+        decision_ref="e 5",
+        by="key:officer",
+        terms=kinship,
+    )
+    member.reinstate(
+        by_body="executive-committee", decision_ref="e 6", by="key:officer", terms=kinship
+    )
+    member.resign(reason="closing down", by="key:officer")
+    removed_application = MembershipApplication.submit(
+        terms=kinship,
+        applicant=Applicant(name="Other Org", signatory_role="Chief executive"),
+        request_text="Join",
+        signatory_name=None,
+        email=None,
+        submitted_by="key:officer",
+    )
+    removed_application.circulate(to_body="executive-committee", by="key:o", terms=kinship)
+    removed = removed_application.decide(
+        by_body="executive-committee",
+        outcome="admit",
+        standing="member",
+        reason="",
+        decision_ref="e 7",
+        by="key:o",
+        terms=kinship,
+    )
+    assert removed is not None
+    removed.remove(
+        reason="breach of the code",
+        by_body="executive-committee",
+        decision_ref="e 8",
+        by="key:o",
+        terms=kinship,
+    )
+    chair = OfficeRoll.open("chair")
+    holding = chair.appoint(
+        terms=kinship,
+        via="appointed",
+        member_id=str(removed.id),
+        organisation="Other Org",
+        person_name="Chris Chair",
+        candidate_is_member=True,
+        starts_on=now.date(),
+        by_body="full-membership",
+        decision_ref="agm",
+        election_ref=None,
+        outside_approval_ref=None,
+        by="key:o",
+    )
+    chair.leave(holding, reason="stepped down", left_on=now.date() + timedelta(days=30), by="k")
+    sponsor = OfficeRoll.open("sponsor")
+    sponsor.appoint(
+        terms=network,
+        via="appointed",
+        member_id=None,
+        organisation="A County Council",
+        person_name="Dee Director",
+        candidate_is_member=False,
+        starts_on=now.date(),
+        by_body=None,
+        decision_ref="letter",
+        election_ref=None,
+        outside_approval_ref=None,
+        by="key:o",
+    )
+    steering = BodyRoster.open("steering-group")
+    seat = steering.take_seat(
+        terms=family,
+        member_id=None,
+        organisation="Family Court",
+        person_name="Judge J",
+        required_seat="judiciary",
+        starts_on=now.date(),
+        agreed_by="full-membership",
+        decision_ref="m 1",
+        by="key:o",
+    )
+    steering.leave(seat, reason="retired", left_on=now.date() + timedelta(days=60), by="k")
+    group = WorkingGroup.propose(name="Voice", purpose="Hear children", by="key:o", terms=network)
+    group.establish(
+        own_terms="Meets monthly",
+        leads=["m-1"],
+        by_body="full-membership",
+        decision_ref="m 2",
+        by="key:o",
+        terms=network,
+    )
+    group.change_leads(
+        leads=["m-1", "m-2"],
+        by_body="full-membership",
+        decision_ref="m 3",
+        by="key:o",
+        terms=network,
+    )
+    group.join("m-3", by="key:o")
+    group.leave("m-3", by="key:o")
+    group.record_report(
+        title="Interim", summary="Going well", presented_to="full-membership", by="key:o"
+    )
+    group.dissolve(
+        reason="done", by_body="full-membership", decision_ref="m 4", by="key:o", terms=network
+    )
+    plan = AnnualWorkPlan.draft(year=2027, by="key:o")
+    item = plan.add_item(
+        title="Map support", description="", body="full-membership", by="key:o", terms=network
+    )
+    plan.agree(by_body="full-membership", decision_ref="m 5", by="key:o", terms=network)
+    plan.progress(item, note="half", by="key:o")
+    plan.deliver(item, note="done", by="key:o")
+    plan.evaluate_item(item, evaluation="useful", by="key:o")
+    plan.evaluate(
+        summary="a good year",
+        by_body="full-membership",
+        decision_ref="m 6",
+        by="key:o",
+        terms=network,
+    )
+    return _stored(
+        wanted,
+        member,
+        unwanted,
+        recommended,
+        removed_application,
+        removed,
+        chair,
+        sponsor,
+        steering,
+        group,
+        plan,
+    )
+
+
+def _adopted(name: str, now: datetime) -> Version:
+    doc = template(name)
+    terms = TermsOfReference.adopt(
+        slug=f"golden-{name}",
+        template=doc.name,
+        clauses=doc.clauses,
+        rules=doc.rules,
+        effective_from=now.date(),
+        adopted_by="key:founder",
+    )
+    return terms.in_force_at(now)
+
+
+def _stored(*aggregates: Aggregate) -> list[dict[str, object]]:
     app: Application = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.save(terms)
+    app.save(*aggregates)
     return [
         {
             "originator_id": str(n.originator_id),
@@ -82,11 +325,14 @@ def record_terms() -> list[dict[str, object]]:
 
 
 def main() -> None:
-    if TERMS_LOG.exists():
-        sys.exit(f"{TERMS_LOG} exists: golden logs are never rewritten")
-    rows = record_terms()
-    TERMS_LOG.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
-    print(f"recorded {len(rows)} events in {TERMS_LOG}")
+    """Record each golden log that does not exist yet; existing ones are never rewritten."""
+    for path, record in ((TERMS_LOG, record_terms), (MEMBERSHIP_LOG, record_membership)):
+        if path.exists():
+            print(f"{path.name} exists: golden logs are never rewritten")
+            continue
+        rows = record()
+        path.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
+        print(f"recorded {len(rows)} events in {path}")
 
 
 if __name__ == "__main__":
