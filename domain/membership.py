@@ -207,7 +207,8 @@ class MembershipApplication(Aggregate):
         at the decision, and returns the new Member to be saved with this application.
         """
         granted = (standing or self.applicant["status"]) if outcome == "admit" else None
-        self._step(terms, "decide", by_body, status=granted)
+        # A rejection is taken by the body that would have admitted at the standing asked.
+        self._step(terms, "decide", by_body, status=granted or self.applicant["status"])
         if outcome == "admit":
             assert granted is not None
             _refuse(check_application(terms.rules, terms.clauses, self._as_applicant(granted)))

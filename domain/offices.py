@@ -55,6 +55,15 @@ class Tenure:
         return self.starts_on <= day and (self.until is None or day < self.until)
 
 
+def most_at_once(tenures: list[Tenure], start: date, end: date | None) -> int:
+    """The most of these tenures held on any one day of [start, end): a successor chosen
+    in advance does not take a seat that is vacant until their term begins."""
+    days = {start} | {
+        t.starts_on for t in tenures if t.starts_on > start and (end is None or t.starts_on < end)
+    }
+    return max(sum(1 for t in tenures if t.held_on(day)) for day in days)
+
+
 def _term_end(starts_on: date, months: int | None) -> date | None:
     return None if months is None else add_months(starts_on, months)
 
@@ -122,6 +131,7 @@ class OfficeRoll(Aggregate):
         election_ref: str | None,
         outside_approval_ref: str | None,
         by: str,
+        body_members: int = 0,
     ) -> str:
         """Appoint to the office (or record an election's result), checked against the ToR:
         how the office is filled, by whom, its seats, its holders' organisations,
@@ -138,6 +148,7 @@ class OfficeRoll(Aggregate):
             terms.clauses,
             office=self.office,
             holders=tuple(Holder(organisation=t.organisation) for t in overlapping),
+            seats_taken=most_at_once(overlapping, starts_on, ends_on),
             candidate=Holder(organisation=member_id or _norm(organisation)),
             candidate_is_member=candidate_is_member,
             via=via,
@@ -145,6 +156,7 @@ class OfficeRoll(Aggregate):
             previous_terms=sum(1 for t in self.tenures.values() if t.holder == holder),
             is_change=bool(self.tenures),
             outside_approval_ref=outside_approval_ref,
+            body_members=body_members,
         )
         if violations:
             raise RulesBroken(violations)
@@ -261,9 +273,11 @@ class BodyRoster(Aggregate):
         agreed_by: str,
         decision_ref: str,
         by: str,
+        office_holders: int = 0,
     ) -> str:
         """Seat someone on the body, as agreed by the body the ToR names, within its size
-        and into a required seat if one is named."""
+        (its office holders, e.g. its chair, count towards it) and into a required seat if
+        one is named."""
         rule = terms.rules.body(self.body)
         ends_on = _term_end(starts_on, rule.term_months if rule else None)
         overlapping = [t for t in self.seats.values() if t.overlaps(starts_on, ends_on)]
@@ -275,7 +289,7 @@ class BodyRoster(Aggregate):
             terms.clauses,
             body=self.body,
             agreed_by=agreed_by,
-            seats_taken=len(overlapping),
+            seats_taken=most_at_once(overlapping, starts_on, ends_on) + office_holders,
             required_seat=required_seat,
             required_seat_taken=any(t.seat == required_seat for t in overlapping),
         )

@@ -366,6 +366,8 @@ def check_appointment(
     previous_terms: int = 0,
     is_change: bool = False,
     outside_approval_ref: str | None = None,
+    body_members: int = 0,
+    seats_taken: int | None = None,
 ) -> list[Violation]:
     """May this candidate take a seat of this office now, given its current holders?"""
     rule = rules.office(office)
@@ -385,8 +387,20 @@ def check_appointment(
         add("selection", f"the {rule.name} is {rule.selection}, not {via}")
     if via == "appointed" and rule.appointed_by and by_body != rule.appointed_by:
         add("appointed_by", f"the {rule.name} is appointed by the {rule.appointed_by}")
-    if len(holders) >= rule.seats:
+    # Seats filled at once (default: every holder given); `holders` are checked for
+    # organisations over the whole term.
+    if (len(holders) if seats_taken is None else seats_taken) >= rule.seats:
         add("seats", f"the {rule.name} has {rule.seats} seat(s), all filled")
+    body = rules.body(rule.body)
+    if body is not None and body.max_members is not None and body_members >= body.max_members:
+        found.append(
+            _violation(
+                clauses,
+                f"bodies.{body.key}.max_members",
+                f"the {body.name} has at most {body.max_members} members, office holders "
+                "included, and is full",
+            )
+        )
     if rule.from_membership and not candidate_is_member:
         add("from_membership", f"the {rule.name} comes from the membership")
     if rule.distinct_organisations and any(

@@ -155,8 +155,11 @@ class AnnualWorkPlan(Aggregate):
 
     def evaluate_item(self, item_id: str, *, evaluation: str, by: str) -> None:
         item = self.items[item_id]
-        if self.stage == DRAFT:
-            self._refuse("its items are evaluated once it is agreed and they are delivered")
+        if self.stage != AGREED:
+            self._refuse(
+                "its items are evaluated while it is agreed, once they are delivered and "
+                "before the plan's own evaluation"
+            )
         if item.stage != DELIVERED:
             raise WorkPlanStateConflict("an item is evaluated once it is delivered")
         if item.evaluated:

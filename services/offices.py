@@ -59,14 +59,18 @@ def appoint(
     with command(runtime, slug, f"{'appoint' if via == 'appointed' else 'elect'}_office") as cmd:
         roll = _office_roll(cmd, office)
         name, is_member = _candidate(cmd, member_id, organisation)
+        start = starts_on or cmd.today
+        rule = cmd.terms.rules.office(office)
+        assert rule is not None
         holding_id = roll.appoint(
+            body_members=_body_members(cmd, rule.body, start),
             terms=cmd.terms,
             via=via,
             member_id=member_id,
             organisation=name,
             person_name=person_name,
             candidate_is_member=is_member,
-            starts_on=starts_on or cmd.today,
+            starts_on=start,
             by_body=by_body,
             decision_ref=decision_ref,
             election_ref=election_ref,
@@ -115,19 +119,38 @@ def take_seat(
             raise NotFound(f"the Terms of Reference in force have no body {body!r} ({known})")
         roster = cmd.find(BodyRoster, BodyRoster.create_id(body)) or BodyRoster.open(body)
         name, _ = _candidate(cmd, member_id, organisation)
+        start = starts_on or cmd.today
         seat_id = roster.take_seat(
+            office_holders=_office_holders(cmd, body, start),
             terms=cmd.terms,
             member_id=member_id,
             organisation=name,
             person_name=person_name,
             required_seat=required_seat,
-            starts_on=starts_on or cmd.today,
+            starts_on=start,
             agreed_by=agreed_by,
             decision_ref=decision_ref,
             by=by,
         )
         cmd.record(roster)
         return seat_id
+
+
+def _office_holders(cmd: Command, body: str, day: date) -> int:
+    """How many hold an office of this body on a day (they sit on it too)."""
+    count = 0
+    for rule in cmd.terms.rules.offices:
+        if rule.body == body:
+            roll = cmd.find(OfficeRoll, OfficeRoll.create_id(rule.key))
+            count += len(roll.holders_on(day)) if roll else 0
+    return count
+
+
+def _body_members(cmd: Command, body: str, day: date) -> int:
+    """How many sit on a body on a day: its seats and the holders of its offices."""
+    roster = cmd.find(BodyRoster, BodyRoster.create_id(body))
+    seats = sum(1 for t in roster.seats.values() if t.held_on(day)) if roster else 0
+    return seats + _office_holders(cmd, body, day)
 
 
 def leave_seat(
