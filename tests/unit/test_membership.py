@@ -8,7 +8,6 @@ the template that carries the rule, and nothing at all is pending.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -32,32 +31,8 @@ from domain.membership import (
     Representative,
 )
 from domain.rule_checks import Applicant
-from domain.rules import Rules
-from domain.templates import template
-from domain.terms import TermsOfReference, Version
-
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-def terms_of(name: str, rules: Rules | None = None) -> Version:
-    """The version in force at NOW of an alliance founded from the template today."""
-    doc = template(name)
-    terms = TermsOfReference.adopt(
-        slug="the-alliance",
-        template=doc.name,
-        clauses=doc.clauses,
-        rules=doc.rules if rules is None else rules,
-        effective_from=NOW.date(),
-        adopted_by="key:founder",
-    )
-    return terms.in_force_at(NOW)
-
-
-ACIC = terms_of("children-in-care")
-KCA = terms_of("kinship-care")
-FJA = terms_of("family-justice")
-KIN = terms_of("kinship-network")
-SSF = terms_of("separated-families")
+from domain.terms import Version
+from tests.unit.tor import ACIC, FJA, KCA, KIN, SSF, refusal, terms_of
 
 NGO = Applicant(name="Care Leavers Together", organisation_kind="charity")
 COUNCIL = Applicant(name="A County Council", organisation_kind="local authority", governmental=True)
@@ -71,14 +46,6 @@ KENT_COUNCIL = Applicant(
     region="South East",
 )
 LEICESTER_MEDIATION = Applicant(name="Leicester Family Mediation", region="Leicester")
-
-
-def refusal(raised: pytest.ExceptionInfo[RulesBroken]) -> tuple[str, str | None]:
-    """The rule path and the clause the refusal cites (and the message cites it too)."""
-    error = raised.value
-    if error.clause is not None:
-        assert f"ToR clause {error.clause}" in error.message
-    return error.violations[0].rule, error.clause
 
 
 def submit(terms: Version, applicant: Applicant, *, email: str | None = None):

@@ -7,7 +7,7 @@ with the clause of the template that carries the rule, and nothing is pending.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import msgspec
 import pytest
@@ -15,40 +15,8 @@ from eventsourcing.application import Application
 
 from domain.errors import HoldingEnded, MemberStateConflict, RulesBroken
 from domain.offices import BodyRoster, OfficeRoll, Tenure
-from domain.rules import Rules
-from domain.templates import template
-from domain.terms import TermsOfReference, Version
-
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-TODAY = NOW.date()
-
-
-def terms_of(name: str, rules: Rules | None = None) -> Version:
-    """The version in force at NOW of an alliance founded from the template today."""
-    doc = template(name)
-    terms = TermsOfReference.adopt(
-        slug="the-alliance",
-        template=doc.name,
-        clauses=doc.clauses,
-        rules=doc.rules if rules is None else rules,
-        effective_from=TODAY,
-        adopted_by="key:founder",
-    )
-    return terms.in_force_at(NOW)
-
-
-ACIC = terms_of("children-in-care")
-KCA = terms_of("kinship-care")
-FJA = terms_of("family-justice")
-KIN = terms_of("kinship-network")
-
-
-def refusal(raised: pytest.ExceptionInfo[RulesBroken]) -> tuple[str, str | None]:
-    """The rule path and the clause the refusal cites (and the message cites it too)."""
-    error = raised.value
-    if error.clause is not None:
-        assert f"ToR clause {error.clause}" in error.message
-    return error.violations[0].rule, error.clause
+from domain.terms import Version
+from tests.unit.tor import ACIC, FJA, KCA, KIN, TODAY, refusal, terms_of
 
 
 def appoint(
@@ -491,6 +459,51 @@ def test_the_executive_committee_has_at_most_seven_members():
     assert refusal(raised) == ("bodies.executive-committee.max_members", "6")
     assert roster.collect_events() == []
     assert len(roster.seats) == 7 and seventh in roster.seats
+
+
+def test_the_chair_counts_towards_the_executive_committees_seven():
+    roster = given_roster("executive-committee", KCA, *(f"member-{n}" for n in range(6)))
+
+    with pytest.raises(RulesBroken) as raised:
+        roster.take_seat(
+            terms=KCA,
+            member_id="member-6",
+            organisation="Organisation member-6",
+            person_name="Person of member-6",
+            required_seat=None,
+            starts_on=TODAY,
+            agreed_by="full-membership",
+            decision_ref="agm",
+            by="key:officer",
+            office_holders=1,
+        )
+
+    assert refusal(raised) == ("bodies.executive-committee.max_members", "6")
+    assert roster.collect_events() == []
+
+
+def test_no_chair_is_appointed_to_a_full_executive_committee():
+    roll = given_roll("chair")
+
+    with pytest.raises(RulesBroken) as raised:
+        roll.appoint(
+            terms=KCA,
+            via="appointed",
+            member_id="member-7",
+            organisation="Organisation member-7",
+            person_name="Person of member-7",
+            candidate_is_member=True,
+            starts_on=TODAY,
+            by_body="full-membership",
+            decision_ref="agm",
+            election_ref=None,
+            outside_approval_ref=None,
+            by="key:officer",
+            body_members=7,
+        )
+
+    assert refusal(raised) == ("bodies.executive-committee.max_members", "6")
+    assert roll.collect_events() == []
 
 
 def test_a_committee_seat_frees_when_its_holder_leaves():

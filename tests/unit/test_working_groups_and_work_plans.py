@@ -7,16 +7,12 @@ where the rule is the ToR's) and nothing is pending.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import msgspec
 import pytest
 from eventsourcing.application import Application
 
 from domain.errors import RulesBroken, WorkingGroupStateConflict, WorkPlanStateConflict
-from domain.rules import Rules
-from domain.templates import template
-from domain.terms import TermsOfReference, Version
+from domain.terms import Version
 from domain.work_plan import (
     AGREED,
     DELIVERED,
@@ -28,38 +24,7 @@ from domain.work_plan import (
     Item,
 )
 from domain.working_groups import DISSOLVED, ESTABLISHED, PROPOSED, WorkingGroup
-
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-def terms_of(name: str, rules: Rules | None = None) -> Version:
-    """The version in force at NOW of an alliance founded from the template today."""
-    doc = template(name)
-    terms = TermsOfReference.adopt(
-        slug="the-alliance",
-        template=doc.name,
-        clauses=doc.clauses,
-        rules=doc.rules if rules is None else rules,
-        effective_from=NOW.date(),
-        adopted_by="key:founder",
-    )
-    return terms.in_force_at(NOW)
-
-
-ACIC = terms_of("children-in-care")
-KCA = terms_of("kinship-care")
-FJA = terms_of("family-justice")
-KIN = terms_of("kinship-network")
-SSF = terms_of("separated-families")
-
-
-def refusal(raised: pytest.ExceptionInfo[RulesBroken]) -> tuple[str, str | None]:
-    """The rule path and the clause the refusal cites (and the message cites it too)."""
-    error = raised.value
-    if error.clause is not None:
-        assert f"ToR clause {error.clause}" in error.message
-    return error.violations[0].rule, error.clause
-
+from tests.unit.tor import ACIC, FJA, KCA, KIN, SSF, refusal, terms_of
 
 # --------------------------------------------------------------------------- working groups
 
