@@ -3,8 +3,10 @@
     .venv/bin/python bench/bench_write_path.py [--requests N] [--postgres URL]
 
 Baseline: a bare litestar endpoint doing one INSERT into the same kind of database.
-Concord: issuing a key (an event saved, then projections caught up, then the answer)
-and reading an alliance (directory + profile projections). Prints requests/s and the
+Concord: issuing a key (an event saved, then projections caught up, then the answer),
+reading an alliance (directory + profile projections), applying to join (the ToR version
+in force loaded, eligibility checked, the event saved, the alliance's projections caught
+up) and reading a page of applications. Prints requests/s and the
 ratio to the baseline. Timings are of this machine and this run only.
 """
 
@@ -100,7 +102,29 @@ def run(kind: str, settings: Settings, insert: Callable[[str], None], count: int
             count,
             lambda n: client.get("/v1/tenants/bench", headers=tenant),
         )
+        apply = rate(
+            "concord: apply to join (ToR in force + checks)",
+            count,
+            lambda n: client.post(
+                "/v1/tenants/bench/applications",
+                json={
+                    "name": f"Organisation {uuid.uuid4().hex}",
+                    "request_text": "We ask to join.",
+                    "signatory_role": "Chief executive",
+                },
+                headers=tenant,
+            ),
+        )
+        register = rate(
+            "concord: read a page of 50 applications",
+            count,
+            lambda n: client.get("/v1/tenants/bench/applications?limit=50", headers=tenant),
+        )
     print(f"  ratio write/baseline: {write / base:.2f}   ratio read/baseline: {read / base:.2f}")
+    print(
+        f"  ratio apply/baseline: {apply / base:.2f}   "
+        f"ratio applications page/baseline: {register / base:.2f}"
+    )
 
 
 def main() -> None:

@@ -125,7 +125,7 @@ def _check_bodies(rules: Rules, findings: _Findings) -> None:
         if body.max_members is not None and body.max_members < len(body.required_seats):
             findings.add(
                 f"{path}.max_members",
-                f"the {body.name} may have at most {body.max_members} members but "
+                f"the {_plain(body.name)} may have at most {body.max_members} members but "
                 f"{len(body.required_seats)} seats are required on it",
             )
         for key, count in Counter(s.key for s in body.required_seats).items():
@@ -144,17 +144,19 @@ def _check_offices(rules: Rules, findings: _Findings) -> None:
         findings.must_be_body(f"{path}.appointed_by", office.appointed_by)
         if office.selection == "elected" and office.election is None:
             findings.add(
-                f"{path}.election", f"the {office.name} is elected, but no election rule is set"
+                f"{path}.election",
+                f"the {_plain(office.name)} is elected, but no election rule is set",
             )
         if office.selection == "appointed" and office.election is not None:
             findings.add(
-                f"{path}.election", f"the {office.name} is appointed, yet has an election rule"
+                f"{path}.election",
+                f"the {_plain(office.name)} is appointed, yet has an election rule",
             )
         body = rules.body(office.body)
         if body and body.max_members is not None and office.seats > body.max_members:
             findings.add(
                 f"{path}.seats",
-                f"the {office.name} has {office.seats} seats but the {body.name} "
+                f"the {_plain(office.name)} has {office.seats} seats but the {_plain(body.name)} "
                 f"may have at most {body.max_members} members",
             )
 
@@ -384,39 +386,42 @@ def check_appointment(
         found.append(_violation(clauses, f"{path}.{sub}" if sub else path, message))
 
     if via != rule.selection:
-        add("selection", f"the {rule.name} is {rule.selection}, not {via}")
+        add("selection", f"the {_plain(rule.name)} is {rule.selection}, not {via}")
     if via == "appointed" and rule.appointed_by and by_body != rule.appointed_by:
-        add("appointed_by", f"the {rule.name} is appointed by the {rule.appointed_by}")
+        add(
+            "appointed_by",
+            f"the {_plain(rule.name)} is appointed by the {_name(rules, rule.appointed_by)}",
+        )
     # Seats filled at once (default: every holder given); `holders` are checked for
     # organisations over the whole term.
     if (len(holders) if seats_taken is None else seats_taken) >= rule.seats:
-        add("seats", f"the {rule.name} has {rule.seats} seat(s), all filled")
+        add("seats", f"the {_plain(rule.name)} has {rule.seats} seat(s), all filled")
     body = rules.body(rule.body)
     if body is not None and body.max_members is not None and body_members >= body.max_members:
         found.append(
             _violation(
                 clauses,
                 f"bodies.{body.key}.max_members",
-                f"the {body.name} has at most {body.max_members} members, office holders "
+                f"the {_plain(body.name)} has at most {body.max_members} members, office holders "
                 "included, and is full",
             )
         )
     if rule.from_membership and not candidate_is_member:
-        add("from_membership", f"the {rule.name} comes from the membership")
+        add("from_membership", f"the {_plain(rule.name)} comes from the membership")
     if rule.distinct_organisations and any(
         h.organisation == candidate.organisation for h in holders
     ):
         add(
             "distinct_organisations",
-            f"holders of the {rule.name} must come from different organisations",
+            f"holders of the {_plain(rule.name)} must come from different organisations",
         )
     if previous_terms > 0 and not rule.re_eligible:
-        add("re_eligible", f"a holder of the {rule.name} cannot serve again")
+        add("re_eligible", f"a holder of the {_plain(rule.name)} cannot serve again")
     if rule.change_approved_by_outside and is_change and not outside_approval_ref:
         add(
             "change_approved_by_outside",
-            f"a change of {rule.name} needs the approval of {rule.change_approved_by_outside}; "
-            "give a reference to that approval",
+            f"a change of {_plain(rule.name)} needs the approval of "
+            f"{rule.change_approved_by_outside}; give a reference to that approval",
         )
     return found
 
@@ -436,7 +441,7 @@ def check_candidacy_statement(
         _violation(
             clauses,
             f"offices.{office}.election.statement_word_limit",
-            f"a candidacy statement for {rule.name} has at most {limit} words; "
+            f"a candidacy statement for {_plain(rule.name)} has at most {limit} words; "
             f"this one has {words}",
         )
     ]
@@ -503,9 +508,12 @@ def check_amendment_approval(
 def _name(rules: Rules, key: str) -> str:
     """How a sentence names a body or office: by its name in the ToR, else its key."""
     found = rules.body(key) or rules.office(key)
-    if found is None:
-        return key
-    return found.name[4:] if found.name.startswith("The ") else found.name
+    return key if found is None else _plain(found.name)
+
+
+def _plain(name: str) -> str:
+    """A name to follow "the" in a sentence ("The Alliance: ..." → "Alliance: ...")."""
+    return name[4:] if name.startswith("The ") else name
 
 
 RouteStep = Literal["circulate", "recommend", "decide"]
@@ -658,6 +666,7 @@ def check_body_seat(
     if rule is None:
         return [Violation(rule="bodies", clause=None, message=f"the ToR has no body {body!r}")]
     path = f"bodies.{body}"
+    name = _name(rules, body)
     found: list[Violation] = []
 
     def add(rule_path: str, message: str) -> None:
@@ -665,26 +674,26 @@ def check_body_seat(
 
     if rule.kind in ("full-membership", "working-group"):
         how = "by admission" if rule.kind == "full-membership" else "by joining a working group"
-        add(path, f"the {rule.name} has no appointed seats: its members come {how}")
+        add(path, f"the {name} has no appointed seats: its members come {how}")
         return found
     if rule.members_agreed_by and agreed_by != rule.members_agreed_by:
         add(
             f"{path}.members_agreed_by",
-            f"who sits on the {rule.name} is agreed by the "
+            f"who sits on the {name} is agreed by the "
             f"{_name(rules, rule.members_agreed_by)}, not the {_name(rules, agreed_by)}",
         )
     if rule.max_members is not None and seats_taken >= rule.max_members:
-        add(f"{path}.max_members", f"the {rule.name} has at most {rule.max_members} members")
+        add(f"{path}.max_members", f"the {name} has at most {rule.max_members} members")
     if required_seat is not None:
         if required_seat not in {seat.key for seat in rule.required_seats}:
             add(
                 f"{path}.required_seats",
-                f"the {rule.name} has no required seat {required_seat!r}",
+                f"the {name} has no required seat {required_seat!r}",
             )
         elif required_seat_taken:
             add(
                 f"{path}.required_seats",
-                f"the required seat {required_seat!r} on the {rule.name} is already filled",
+                f"the required seat {required_seat!r} on the {name} is already filled",
             )
     return found
 

@@ -255,11 +255,14 @@ def clauses_from_data(data: Any) -> tuple[Clause, ...]:
 
 
 def clause_for(clauses: tuple[Clause, ...], path: str) -> str | None:
-    """The number of the clause that carries a rule path (longest matching prefix)."""
+    """The number of the clause that carries a rule path (longest matching prefix); for a
+    path no clause carries whole (e.g. "bodies"), the first clause carrying a part of it."""
     best: tuple[int, str] | None = None
     for clause in clauses:
         for prefix in clause.rules:
             matches = path == prefix or path.startswith(prefix + ".")
             if matches and (best is None or len(prefix) > best[0]):
                 best = (len(prefix), clause.number)
-    return None if best is None else best[1]
+    if best is not None:
+        return best[1]
+    return next((c.number for c in clauses if any(r.startswith(path + ".") for r in c.rules)), None)

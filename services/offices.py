@@ -224,15 +224,20 @@ def office(runtime: Runtime, slug: str, key: str) -> dict[str, Any]:
 
 
 def bodies(runtime: Runtime, slug: str) -> list[dict[str, Any]]:
-    """Each body of the ToR in force: its size limit, who sits on it now, and which
-    required seats are unfilled."""
+    """Each body of the ToR in force: its size limit, who sits on it now, the places
+    still free (its office holders count towards its size), and which required seats
+    are unfilled."""
     terms = rules_in_force(runtime, slug)
     today = runtime.clock().date()
     with views(runtime, slug) as sql:
         current = view.seats(sql, current_on=today.isoformat())
+        holders = view.holdings(sql, current_on=today.isoformat())
     result = []
     for rule in terms.rules.bodies:
         seats = [s for s in current if s["body"] == rule.key]
+        # Holders of the body's offices (e.g. its chair) sit on it too.
+        offices_here = {o.key for o in terms.rules.offices if o.body == rule.key}
+        sitting = len(seats) + sum(1 for h in holders if h["office"] in offices_here)
         for seat in seats:
             seat["expiring"] = _expiring(seat["ends_on"], today)
         filled = {s["required_seat"] for s in seats}
@@ -253,7 +258,7 @@ def bodies(runtime: Runtime, slug: str) -> list[dict[str, Any]]:
                     s.key for s in rule.required_seats if s.key not in filled
                 ],
                 "places_free": (
-                    None if rule.max_members is None else max(rule.max_members - len(seats), 0)
+                    None if rule.max_members is None else max(rule.max_members - sitting, 0)
                 ),
             }
         )

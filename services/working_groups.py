@@ -17,14 +17,20 @@ def _group(cmd: Command, group_id: str) -> WorkingGroup:
     return cmd.get(WorkingGroup, group_id, "working group")
 
 
-def _active_members(cmd: Command, member_ids: list[str]) -> None:
-    """Working groups are formed from the membership: each must be an active member."""
+def _active_members(cmd: Command, member_ids: list[str], *, leads: bool = False) -> None:
+    """Working groups are formed from the membership: each must be an active member, and
+    a lead a full member (not an observer or advisory member)."""
     for member_id in member_ids:
         member = cmd.get(Member, member_id, "member")
         if not member.is_active:
             raise MemberStateConflict(
                 f"member {member_id!r} is {member.status}: only active members take part in "
                 "working groups"
+            )
+        if leads and member.standing != "member":
+            raise MemberStateConflict(
+                f"member {member_id!r} is an {member.standing}: a working group is led by "
+                "full members"
             )
 
 
@@ -48,7 +54,7 @@ def establish(
 ) -> None:
     with command(runtime, slug, "establish_working_group") as cmd:
         group = _group(cmd, group_id)
-        _active_members(cmd, leads)
+        _active_members(cmd, leads, leads=True)
         group.establish(
             own_terms=own_terms,
             leads=leads,
@@ -72,7 +78,7 @@ def change_leads(
 ) -> None:
     with command(runtime, slug, "change_working_group_leads") as cmd:
         group = _group(cmd, group_id)
-        _active_members(cmd, leads)
+        _active_members(cmd, leads, leads=True)
         group.change_leads(
             leads=leads, by_body=by_body, decision_ref=decision_ref, by=by, terms=cmd.terms
         )

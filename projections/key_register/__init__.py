@@ -57,8 +57,7 @@ class KeyRegister(Projection):
 
 
 COLUMNS = (
-    "key_id, tenant, role, label, issued_by, issued_at, revoked, revoked_by, revoked_at,"
-    " member_id"
+    "key_id, tenant, role, label, issued_by, issued_at, revoked, revoked_by, revoked_at, member_id"
 )
 
 

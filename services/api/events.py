@@ -13,7 +13,9 @@ from services.api import schemas
 from services.api.auth import LOG_READERS
 from services.runtime import Runtime
 
-After = Annotated[int, QueryParameter(ge=0, description="Log position to read after (0: start)")]
+After = Annotated[
+    int, QueryParameter(ge=0, le=2**62, description="Log position to read after (0: start)")
+]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Page size (1-1000)")]
 
 

@@ -283,7 +283,7 @@ class ApplicationController(Controller):
         stage: Annotated[
             Stage | None, QueryParameter(description="Only applications at this stage")
         ] = None,
-        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> ApplicationPage:
         """Applications in the order they were made, optionally at one stage."""
@@ -436,7 +436,7 @@ class MemberController(Controller):
         standing: Annotated[
             StandingName | None, QueryParameter(description="Only this standing")
         ] = None,
-        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> MemberPage:
         """The member register, in order of admission: members, observers and advisory

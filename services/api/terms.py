@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from domain.amendments import Changes, ClauseChange, RuleChange
 from domain.errors import UnknownTemplate
@@ -214,7 +214,10 @@ class TermsController(Controller):
         sync_to_thread=True,
     )
     def version(
-        self, runtime: NamedDependency[Runtime], slug: FromPath[str], number: FromPath[int]
+        self,
+        runtime: NamedDependency[Runtime],
+        slug: FromPath[str],
+        number: Annotated[int, PathParameter(ge=1, le=1_000_000)],
     ) -> VersionOut:
         """One version, as adopted: its clauses and rules never change."""
         return _version(terms.version(runtime, slug, number))
@@ -311,7 +314,7 @@ class AmendmentController(Controller):
             Literal["proposed", "approved", "rejected", "withdrawn"] | None,
             QueryParameter(name="state", description="Only amendments in this state"),
         ] = None,
-        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> AmendmentPage:
         """Amendments in the order they were proposed, optionally of one state."""

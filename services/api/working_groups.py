@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from services import work_plans, working_groups
 from services.access import Principal
@@ -19,7 +19,9 @@ from services.runtime import Runtime
 
 WRITE_PROBLEMS = schemas.problems(400, 401, 403, 404, 409, 413, 422)
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+PlanYear = Annotated[
+    int, PathParameter(ge=2000, le=2100, description="The year of the plan (2000-2100)")
+]
 
 
 class ProposeGroup(schemas.Request, kw_only=True):
@@ -120,7 +122,7 @@ class WorkingGroupController(Controller):
             Literal["proposed", "established", "dissolved"] | None,
             QueryParameter(description="Only groups at this stage"),
         ] = None,
-        after: Annotated[int, QueryParameter(ge=0)] = 0,
+        after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> GroupPage:
         """Working groups in the order they were proposed."""
@@ -413,7 +415,7 @@ class WorkPlanController(Controller):
         sync_to_thread=True,
     )
     def get_plan(
-        self, runtime: NamedDependency[Runtime], slug: FromPath[str], year: FromPath[int]
+        self, runtime: NamedDependency[Runtime], slug: FromPath[str], year: PlanYear
     ) -> PlanOut:
         """One year's work plan and its items."""
         return _plan(runtime, slug, year)
@@ -431,7 +433,7 @@ class WorkPlanController(Controller):
         request: Request[Principal, Any, Any],
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
-        year: FromPath[Year],
+        year: PlanYear,
         data: JSONBody[AddItem],
     ) -> PlanOut:
         """Add an item to the year's draft plan (the first item starts the plan)."""
@@ -459,7 +461,7 @@ class WorkPlanController(Controller):
         request: Request[Principal, Any, Any],
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
-        year: FromPath[int],
+        year: PlanYear,
         data: JSONBody[AgreePlan],
     ) -> PlanOut:
         """The body the ToR names agrees the plan (the full membership where it is silent)."""
@@ -501,7 +503,7 @@ class WorkPlanController(Controller):
         request: Request[Principal, Any, Any],
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
-        year: FromPath[int],
+        year: PlanYear,
         item_id: FromPath[Id],
         data: JSONBody[ItemNote],
     ) -> PlanOut:
@@ -521,7 +523,7 @@ class WorkPlanController(Controller):
         request: Request[Principal, Any, Any],
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
-        year: FromPath[int],
+        year: PlanYear,
         item_id: FromPath[Id],
         data: JSONBody[ItemNote],
     ) -> PlanOut:
@@ -541,7 +543,7 @@ class WorkPlanController(Controller):
         request: Request[Principal, Any, Any],
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
-        year: FromPath[int],
+        year: PlanYear,
         item_id: FromPath[Id],
         data: JSONBody[ItemEvaluation],
     ) -> PlanOut:
@@ -561,7 +563,7 @@ class WorkPlanController(Controller):
         request: Request[Principal, Any, Any],
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
-        year: FromPath[int],
+        year: PlanYear,
         data: JSONBody[EvaluatePlan],
     ) -> PlanOut:
         """The body that agreed the plan evaluates the year's work."""

@@ -131,3 +131,28 @@ def test_bad_log_paging_is_refused(client, onboard, params):
 def test_unknown_paths_and_methods_are_problems_too(client):
     assert_problem(client.get("/v1/nothing-here", headers=ADMIN), 404)
     assert_problem(client.put("/v1/tenants", json={}, headers=ADMIN), 405)
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v1/tenants/kent-fja/work-plans/{HUGE}",
+        "/v1/tenants/kent-fja/work-plans/1999",
+        f"/v1/tenants/kent-fja/terms/versions/{HUGE}",
+        f"/v1/tenants/kent-fja/events?after={HUGE}",
+        f"/v1/tenants/kent-fja/applications?after={HUGE}",
+        f"/v1/tenants/kent-fja/members?after={HUGE}",
+        f"/v1/tenants/kent-fja/working-groups?after={HUGE}",
+        f"/v1/tenants/kent-fja/terms/amendments?after={HUGE}",
+        "/v1/tenants/kent-fja/members?after=-1",
+    ],
+)
+def test_numbers_out_of_range_are_refused_not_crashed(client, onboard, path):
+    key = onboard("kent-fja")["admin_key"]["secret"]
+
+    body = assert_problem(client.get(path, headers={"Authorization": f"Bearer {key}"}), 422)
+
+    assert body["type"] == "urn:concord:problem:invalid-request"

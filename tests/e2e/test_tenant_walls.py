@@ -158,6 +158,9 @@ class Objects:
 
     def __init__(self, client, slug: str, admin: dict[str, str]) -> None:
         self.client, self.slug, self.admin = client, slug, admin
+        # Fresh per alliance (each test has fresh stores): plan years stay within 2000-2100.
+        self._years = itertools.count(2030)
+        self._slots = itertools.count()
         self.post("/terms/amendments", WALL_AMENDMENT, then="/approve")
         self.application = self.new_application()
         self.member = self.new_member()
@@ -215,7 +218,7 @@ class Objects:
 
     def slot(self) -> tuple[str, str]:
         """A term start that overlaps no other (terms here are at most 36 months)."""
-        year = 2030 + 4 * next(_slots)
+        year = 2030 + 4 * next(self._slots)
         return f"{year}-01-01", f"{year}-01-02"
 
     def new_holding(self, office: str) -> str:
@@ -265,13 +268,11 @@ class Objects:
         return group_id
 
     def new_plan(self, *, agreed: bool = False, delivered: bool = False) -> int:
-        year = 2030 + next(_years)
+        year = next(self._years)
         item = {"title": "Canary item", "body": "full-membership"}
         self.post(f"/work-plans/{year}/items", item)
         if agreed or delivered:
-            self.post(
-                f"/work-plans/{year}/agree", {"by_body": PLAN_BODY, "decision_ref": "d"}
-            )
+            self.post(f"/work-plans/{year}/agree", {"by_body": PLAN_BODY, "decision_ref": "d"})
         if delivered:
             self.post(f"/work-plans/{year}/items/{self.items(year)[0]}/deliver", {"note": "done"})
         return year
@@ -283,8 +284,6 @@ class Objects:
 
 #: Kinship-care's work plan is agreed (and evaluated) by its executive committee.
 PLAN_BODY = "executive-committee"
-_slots = itertools.count()
-_years = itertools.count()
 
 
 class World:

@@ -311,15 +311,19 @@ def test_the_working_group_body_is_found_where_the_tor_has_one():
     assert working_group_body(KCA.rules) is None
 
 
-@pytest.mark.parametrize("doc", [FJA, KCA, SSF], ids=["family-justice", "kinship-care", "ssf"])
-def test_tor_without_working_groups_refuses_them_under_bodies(doc):
+@pytest.mark.parametrize(
+    ("doc", "clause"),
+    [(FJA, "2"), (KCA, "4"), (SSF, "3")],
+    ids=["family-justice", "kinship-care", "ssf"],
+)
+def test_tor_without_working_groups_refuses_them_under_bodies(doc, clause):
     violation = only(check_working_group_body(*rules_of(doc)))
     decision = only(
         check_working_group_decision(*rules_of(doc), by_body="full-membership", act="established")
     )
 
-    # None of these templates has a clause carrying the bare "bodies" rule to cite.
-    assert (violation.rule, violation.clause) == ("bodies", None)
+    # No clause carries the bare "bodies" rule: the one that sets out the bodies is cited.
+    assert (violation.rule, violation.clause) == ("bodies", clause)
     assert "kind 'working-group'" in violation.message
     assert decision == violation
 
@@ -388,7 +392,7 @@ def test_a_body_of_the_tor_exists_and_any_other_is_named_with_the_bodies_there_a
     assert check_body_exists(*rules_of(FJA), body="steering-group", rule="item body") == []
     violation = only(check_body_exists(*rules_of(FJA), body="board", rule="item body"))
 
-    assert (violation.rule, violation.clause) == ("bodies", None)
+    assert (violation.rule, violation.clause) == ("bodies", "2")
     assert violation.message.startswith("item body: the ToR has no body 'board'")
     assert "full-membership, steering-group" in violation.message
 

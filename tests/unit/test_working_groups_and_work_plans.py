@@ -78,13 +78,15 @@ def test_a_working_group_is_proposed_where_the_tor_provides_them(terms):
     assert group.members == set()
 
 
-@pytest.mark.parametrize("terms", [FJA, SSF], ids=["family-justice", "separated-families"])
-def test_no_working_group_where_the_tor_provides_none(terms):
+@pytest.mark.parametrize(
+    ("terms", "clause"), [(FJA, "2"), (SSF, "3")], ids=["family-justice", "separated-families"]
+)
+def test_no_working_group_where_the_tor_provides_none(terms, clause):
     with pytest.raises(RulesBroken) as raised:
         propose(terms)
 
-    # No clause of these templates carries the bare "bodies" rule: there is none to cite.
-    assert refusal(raised) == ("bodies", None)
+    # No clause carries the bare "bodies" rule: the one that sets out the bodies is cited.
+    assert refusal(raised) == ("bodies", clause)
     assert "working-group" in raised.value.message
 
 
@@ -397,8 +399,8 @@ def test_an_item_names_a_body_of_the_tor():
     with pytest.raises(RulesBroken) as raised:
         add_item(plan, KCA, "working-groups")  # kinship care has no working groups
 
-    # No clause of the kinship care template carries the bare "bodies" rule.
-    assert refusal(raised) == ("bodies", None)
+    # The clause that sets out kinship care's bodies (4) is cited.
+    assert refusal(raised) == ("bodies", "4")
     assert "executive-committee" in raised.value.message
     assert plan.collect_events() == []
     assert plan.items == {}
