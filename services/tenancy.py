@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -24,11 +24,13 @@ A = TypeVar("A", bound=Aggregate)
 
 @dataclass
 class Command:
-    """One command on one alliance: its store, the moment, and the ToR version in force."""
+    """One command on one alliance: its store, the moment, its Terms of Reference and the
+    version of them in force."""
 
     slug: str
     store: Store
     now: datetime
+    charter: TermsOfReference
     terms: Version
 
     @property
@@ -64,8 +66,14 @@ def command(runtime: Runtime, slug: str, name: str) -> Iterator[Command]:
         ensure_active(runtime, slug)
         now = runtime.clock()
         with runtime.tenant(slug) as store:
-            terms: TermsOfReference = store.app.repository.get(TermsOfReference.create_id(slug))
-            yield Command(slug=slug, store=store, now=now, terms=terms.in_force_at(now))
+            charter: TermsOfReference = store.app.repository.get(TermsOfReference.create_id(slug))
+            yield Command(
+                slug=slug,
+                store=store,
+                now=now,
+                charter=charter,
+                terms=charter.in_force_at(now),
+            )
 
 
 @contextmanager
@@ -91,9 +99,3 @@ def as_uuid(value: str | UUID) -> UUID | None:
         return UUID(value)
     except ValueError:
         return None
-
-
-def page(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int | None]:
-    """Rows fetched with limit + 1: the page, and the cursor of the next one (or None)."""
-    items = rows[:limit]
-    return items, (items[-1]["seq"] if len(rows) > limit else None)

@@ -10,9 +10,9 @@ from domain.terms import TermsOfReference, add_months
 from domain.terms_diff import VersionDiff, diff_versions
 from projections import terms_of_reference as view
 from services.errors import NotFound
-from services.onboarding import directory_entry, ensure_active
-from services.runtime import Runtime, Store
-from services.tenancy import views
+from services.onboarding import directory_entry
+from services.runtime import Runtime
+from services.tenancy import command, views
 
 
 def current(runtime: Runtime, slug: str, *, as_of: datetime | None = None) -> dict[str, Any]:
@@ -90,25 +90,17 @@ def review_status(runtime: Runtime, slug: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- writes
 
 
-def _load(slug: str, store: Store) -> TermsOfReference:
-    terms: TermsOfReference = store.app.repository.get(TermsOfReference.create_id(slug))
-    return terms
-
-
 def _amendment_exists(terms: TermsOfReference, amendment_id: str) -> None:
     if amendment_id not in terms.amendments:
         raise NotFound(f"no amendment {amendment_id!r} of these Terms of Reference")
 
 
 def propose(runtime: Runtime, slug: str, *, rationale: str, changes: Changes, by: str) -> str:
-    with runtime.tracer.start_as_current_span("command.propose_amendment"):
-        ensure_active(runtime, slug)
-        with runtime.tenant(slug) as store:
-            terms = _load(slug, store)
-            amendment_id = terms.propose_amendment(
-                rationale=rationale, changes=changes, proposed_by=by
-            )
-            store.record(terms)
+    with command(runtime, slug, "propose_amendment") as cmd:
+        amendment_id = cmd.charter.propose_amendment(
+            rationale=rationale, changes=changes, proposed_by=by
+        )
+        cmd.record(cmd.charter)
         return amendment_id
 
 
@@ -122,59 +114,42 @@ def approve(
     effective_from: date | None,
     by: str,
 ) -> int:
-    with runtime.tracer.start_as_current_span("command.approve_amendment"):
-        ensure_active(runtime, slug)
-        now = runtime.clock()
-        with runtime.tenant(slug) as store:
-            terms = _load(slug, store)
-            _amendment_exists(terms, amendment_id)
-            number = terms.approve_amendment(
-                amendment_id,
-                body=body,
-                decision_ref=decision_ref,
-                effective_from=effective_from or now.date(),
-                approved_by=by,
-                now=now,
-            )
-            store.record(terms)
+    with command(runtime, slug, "approve_amendment") as cmd:
+        _amendment_exists(cmd.charter, amendment_id)
+        number = cmd.charter.approve_amendment(
+            amendment_id,
+            body=body,
+            decision_ref=decision_ref,
+            effective_from=effective_from or cmd.today,
+            approved_by=by,
+            now=cmd.now,
+        )
+        cmd.record(cmd.charter)
         return number
 
 
 def reject(
     runtime: Runtime, slug: str, amendment_id: str, *, reason: str, decision_ref: str, by: str
 ) -> None:
-    with runtime.tracer.start_as_current_span("command.reject_amendment"):
-        ensure_active(runtime, slug)
-        with runtime.tenant(slug) as store:
-            terms = _load(slug, store)
-            _amendment_exists(terms, amendment_id)
-            terms.reject_amendment(
-                amendment_id,
-                reason=reason,
-                decision_ref=decision_ref,
-                rejected_by=by,
-                now=runtime.clock(),
-            )
-            store.record(terms)
+    with command(runtime, slug, "reject_amendment") as cmd:
+        _amendment_exists(cmd.charter, amendment_id)
+        cmd.charter.reject_amendment(
+            amendment_id, reason=reason, decision_ref=decision_ref, rejected_by=by, now=cmd.now
+        )
+        cmd.record(cmd.charter)
 
 
 def withdraw(runtime: Runtime, slug: str, amendment_id: str, *, by: str) -> None:
-    with runtime.tracer.start_as_current_span("command.withdraw_amendment"):
-        ensure_active(runtime, slug)
-        with runtime.tenant(slug) as store:
-            terms = _load(slug, store)
-            _amendment_exists(terms, amendment_id)
-            terms.withdraw_amendment(amendment_id, withdrawn_by=by)
-            store.record(terms)
+    with command(runtime, slug, "withdraw_amendment") as cmd:
+        _amendment_exists(cmd.charter, amendment_id)
+        cmd.charter.withdraw_amendment(amendment_id, withdrawn_by=by)
+        cmd.record(cmd.charter)
 
 
 def open_review(runtime: Runtime, slug: str, *, by: str) -> None:
-    with runtime.tracer.start_as_current_span("command.open_review"):
-        ensure_active(runtime, slug)
-        with runtime.tenant(slug) as store:
-            terms = _load(slug, store)
-            terms.open_review(opened_by=by, now=runtime.clock())
-            store.record(terms)
+    with command(runtime, slug, "open_review") as cmd:
+        cmd.charter.open_review(opened_by=by, now=cmd.now)
+        cmd.record(cmd.charter)
 
 
 def conclude_review(
@@ -186,17 +161,14 @@ def conclude_review(
     amendment_ids: list[str],
     by: str,
 ) -> None:
-    with runtime.tracer.start_as_current_span("command.conclude_review"):
-        ensure_active(runtime, slug)
-        with runtime.tenant(slug) as store:
-            terms = _load(slug, store)
-            for amendment_id in amendment_ids:
-                _amendment_exists(terms, amendment_id)
-            terms.conclude_review(
-                outcome=outcome,
-                notes=notes,
-                amendment_ids=amendment_ids,
-                concluded_by=by,
-                now=runtime.clock(),
-            )
-            store.record(terms)
+    with command(runtime, slug, "conclude_review") as cmd:
+        for amendment_id in amendment_ids:
+            _amendment_exists(cmd.charter, amendment_id)
+        cmd.charter.conclude_review(
+            outcome=outcome,
+            notes=notes,
+            amendment_ids=amendment_ids,
+            concluded_by=by,
+            now=cmd.now,
+        )
+        cmd.record(cmd.charter)

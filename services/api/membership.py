@@ -31,8 +31,6 @@ Status = Literal["active", "suspended", "resigned", "removed"]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 OptionalShort = Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None
 
-WRITE_PROBLEMS = schemas.problems(400, 401, 403, 404, 409, 413, 422)
-
 
 # ----------------------------------------------------------------------------- requests
 
@@ -231,7 +229,7 @@ class ApplicationController(Controller):
         "/",
         operation_id="submitApplication",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=201,
     )
@@ -308,7 +306,7 @@ class ApplicationController(Controller):
         "/{application_id:str}/circulate",
         operation_id="circulateApplication",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -330,7 +328,7 @@ class ApplicationController(Controller):
         "/{application_id:str}/recommend",
         operation_id="recommendApplication",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -358,7 +356,7 @@ class ApplicationController(Controller):
         "/{application_id:str}/decide",
         operation_id="decideApplication",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -391,7 +389,7 @@ class ApplicationController(Controller):
         "/{application_id:str}/withdraw",
         operation_id="withdrawApplication",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -494,7 +492,7 @@ class MemberController(Controller):
         "/{member_id:str}/suspend",
         operation_id="suspendMember",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -522,7 +520,7 @@ class MemberController(Controller):
         "/{member_id:str}/reinstate",
         operation_id="reinstateMember",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -549,7 +547,7 @@ class MemberController(Controller):
         "/{member_id:str}/resign",
         operation_id="resignMember",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -568,7 +566,7 @@ class MemberController(Controller):
         "/{member_id:str}/remove",
         operation_id="removeMember",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -596,7 +594,7 @@ class MemberController(Controller):
         "/{member_id:str}/conduct-reviews",
         operation_id="reviewMemberConduct",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=201,
     )
@@ -651,7 +649,7 @@ class RepresentativeController(Controller):
         "/",
         operation_id="addRepresentative",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=201,
     )
@@ -680,7 +678,7 @@ class RepresentativeController(Controller):
         "/{representative_id:str}",
         operation_id="replaceRepresentative",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )

@@ -17,7 +17,6 @@ from services.api.auth import ANYONE_OF_THE_TENANT, RUNNERS
 from services.api.schemas import Id, Key, PersonName, Ref, Text
 from services.runtime import Runtime
 
-WRITE_PROBLEMS = schemas.problems(400, 401, 403, 404, 409, 413, 422)
 Organisation = schemas.Name
 
 
@@ -182,7 +181,7 @@ class OfficeController(Controller):
         "/{office:str}/appointments",
         operation_id="appointToOffice",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=201,
     )
@@ -218,7 +217,7 @@ class OfficeController(Controller):
         "/{office:str}/election-results",
         operation_id="recordElectionResult",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=201,
     )
@@ -253,7 +252,7 @@ class OfficeController(Controller):
         "/{office:str}/holdings/{holding_id:str}/end",
         operation_id="endOfficeHolding",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -300,7 +299,7 @@ class BodyController(Controller):
         "/{body_key:str}/seats",
         operation_id="takeCommitteeSeat",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=201,
     )
@@ -333,7 +332,7 @@ class BodyController(Controller):
         "/{body_key:str}/seats/{seat_id:str}/end",
         operation_id="endCommitteeSeat",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )

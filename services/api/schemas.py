@@ -243,3 +243,7 @@ def page_of(
     """Rows fetched with limit + 1 → the page as `kind`, and the next cursor (or None)."""
     items = [msgspec.convert(row, kind, strict=False) for row in rows[:limit]]
     return items, (rows[limit - 1]["seq"] if len(rows) > limit else None)
+
+
+#: The problems any command with a body can answer.
+WRITE_PROBLEMS = problems(400, 401, 403, 404, 409, 413, 422)

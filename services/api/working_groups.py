@@ -17,7 +17,6 @@ from services.api.auth import ANYONE_OF_THE_TENANT, RUNNERS
 from services.api.schemas import Id, Key, Note, Ref, Text
 from services.runtime import Runtime
 
-WRITE_PROBLEMS = schemas.problems(400, 401, 403, 404, 409, 413, 422)
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 PlanYear = Annotated[
     int, PathParameter(ge=2000, le=2100, description="The year of the plan (2000-2100)")
@@ -147,7 +146,7 @@ class WorkingGroupController(Controller):
         "/",
         operation_id="proposeWorkingGroup",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=201,
     )
@@ -168,7 +167,7 @@ class WorkingGroupController(Controller):
         "/{group_id:str}/establish",
         operation_id="establishWorkingGroup",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -198,7 +197,7 @@ class WorkingGroupController(Controller):
         "/{group_id:str}/leads",
         operation_id="changeWorkingGroupLeads",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -226,7 +225,7 @@ class WorkingGroupController(Controller):
         "/{group_id:str}/members",
         operation_id="joinWorkingGroup",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -268,7 +267,7 @@ class WorkingGroupController(Controller):
         "/{group_id:str}/reports",
         operation_id="recordWorkingGroupReport",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=201,
     )
@@ -296,7 +295,7 @@ class WorkingGroupController(Controller):
         "/{group_id:str}/dissolve",
         operation_id="dissolveWorkingGroup",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -424,7 +423,7 @@ class WorkPlanController(Controller):
         "/{year:int}/items",
         operation_id="addWorkPlanItem",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=201,
     )
@@ -452,7 +451,7 @@ class WorkPlanController(Controller):
         "/{year:int}/agree",
         operation_id="agreeWorkPlan",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -494,7 +493,7 @@ class WorkPlanController(Controller):
         "/{year:int}/items/{item_id:str}/progress",
         operation_id="progressWorkPlanItem",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -514,7 +513,7 @@ class WorkPlanController(Controller):
         "/{year:int}/items/{item_id:str}/deliver",
         operation_id="deliverWorkPlanItem",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -534,7 +533,7 @@ class WorkPlanController(Controller):
         "/{year:int}/items/{item_id:str}/evaluate",
         operation_id="evaluateWorkPlanItem",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
@@ -554,7 +553,7 @@ class WorkPlanController(Controller):
         "/{year:int}/evaluate",
         operation_id="evaluateWorkPlan",
         guards=[RUNNERS],
-        responses=WRITE_PROBLEMS,
+        responses=schemas.WRITE_PROBLEMS,
         sync_to_thread=True,
         status_code=200,
     )
