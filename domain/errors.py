@@ -249,3 +249,21 @@ class WorkPlanStateConflict(StateConflict):
     """The work plan's stage does not allow this (e.g. delivering an item not yet agreed)."""
 
     code = "work-plan-state"
+
+
+class MeetingStateConflict(StateConflict):
+    """The meeting's state does not allow this (e.g. holding a cancelled meeting)."""
+
+    code = "meeting-state"
+
+
+class MinutesStateConflict(StateConflict):
+    """The minutes' state does not allow this (e.g. amending approved minutes)."""
+
+    code = "minutes-state"
+
+
+class ActionItemStateConflict(StateConflict):
+    """The action item's state does not allow this (e.g. completing it twice)."""
+
+    code = "action-item-state"

@@ -67,6 +67,7 @@ def validate_rules(rules: Rules, clauses: tuple[Clause, ...]) -> list[Violation]
     _check_decisions(rules, findings)
     _check_meetings(rules, findings)
     findings.must_be_body_or_office("minutes.circulated_by", rules.minutes.circulated_by)
+    findings.must_be_body("minutes.approved_by", rules.minutes.approved_by)
     findings.must_be_body("work_plan.agreed_by", rules.work_plan.agreed_by)
     findings.must_be_body("review.amendments_approved_by", rules.review.amendments_approved_by)
     return findings.found
@@ -769,4 +770,89 @@ def check_body_exists(
     known = ", ".join(b.key for b in rules.bodies)
     return [
         _violation(clauses, "bodies", f"{rule}: the ToR has no body {body!r} (its bodies: {known})")
+    ]
+
+
+# --------------------------------------------------------------------------- meetings, minutes
+
+
+def attendance_limit(rules: Rules, body: str) -> tuple[int | None, str]:
+    """The most people one organisation may send to this body's meetings, and the rule
+    that sets it: the meeting rule's own limit, else the representatives' limit."""
+    meeting = rules.meeting_rule(body)
+    if meeting is not None and meeting.max_attendees_per_organisation is not None:
+        return (
+            meeting.max_attendees_per_organisation,
+            f"meetings.{body}.max_attendees_per_organisation",
+        )
+    return rules.membership.max_representatives, "membership.max_representatives"
+
+
+def check_attendance(
+    rules: Rules, clauses: tuple[Clause, ...], *, body: str, attendees: dict[str, int]
+) -> list[Violation]:
+    """No organisation sends more people than the ToR allows (`attendees`: member id →
+    how many of its people attended)."""
+    limit, rule = attendance_limit(rules, body)
+    if limit is None:
+        return []
+    return [
+        _violation(
+            clauses,
+            rule,
+            f"member {member_id!r} sent {count} people; at most {limit} from each "
+            "organisation may attend",
+        )
+        for member_id, count in attendees.items()
+        if count > limit
+    ]
+
+
+def quorum_needed(rules: Rules, body: str, *, voting_members: int) -> int | None:
+    """How many organisations must attend for this body's meeting to be quorate; None
+    where the ToR sets no quorum."""
+    decision = rules.decision_rule(body)
+    if decision is None or decision.quorum is None:
+        return None
+    if decision.quorum.kind == "organisations":
+        return int(decision.quorum.value)
+    needed = decision.quorum.value * voting_members
+    return int(needed) + (0 if needed == int(needed) else 1)
+
+
+def check_confidential_minutes(
+    rules: Rules, clauses: tuple[Clause, ...], *, confidential: bool
+) -> list[Violation]:
+    """May minutes (or an item of them) be kept confidential?"""
+    if confidential and not rules.minutes.confidential_allowed:
+        return [
+            _violation(
+                clauses,
+                "minutes.confidential_allowed",
+                "this ToR does not allow confidential minutes: every item is published",
+            )
+        ]
+    return []
+
+
+def minutes_approver(rules: Rules, meeting_body: str) -> str:
+    """The body that approves the minutes of a meeting of `meeting_body`."""
+    return rules.minutes.approved_by or meeting_body
+
+
+def check_minutes_approval(
+    rules: Rules, clauses: tuple[Clause, ...], *, meeting_body: str, by_body: str
+) -> list[Violation]:
+    """Is `by_body` the body that approves these minutes?"""
+    approver = minutes_approver(rules, meeting_body)
+    if by_body == approver:
+        return []
+    rule = "minutes.approved_by" if rules.minutes.approved_by else "minutes"
+    return [
+        _violation(
+            clauses,
+            rule,
+            f"the minutes of a meeting of the {_name(rules, meeting_body)} are approved by "
+            f"the {_name(rules, approver)}, not {by_body!r}",
+        )
     ]

@@ -165,6 +165,8 @@ class MeetingRule(Rule, frozen=True, kw_only=True):
     months_before: Positive | None = None
     formats: tuple[Literal["virtual", "in-person"], ...] = ("virtual", "in-person")
     additional_meetings_allowed: bool = True
+    #: Most people one organisation may send; None: up to its representatives.
+    max_attendees_per_organisation: Positive | None = None
 
 
 class Minutes(Rule, frozen=True, kw_only=True):
@@ -176,6 +178,8 @@ class Minutes(Rule, frozen=True, kw_only=True):
     confidential_reason: Text | None = None
     #: The office or body that circulates minutes, if the ToR names one.
     circulated_by: Key | None = None
+    #: The body that approves minutes; None: the body that met.
+    approved_by: Key | None = None
 
 
 class WorkPlan(Rule, frozen=True, kw_only=True):

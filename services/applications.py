@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder, Transcoding
 from eventsourcing.utils import Environment
 from opentelemetry.trace import Tracer
 
 from infra.stores import Backend
+
+
+class DateAsISO(Transcoding):
+    """Days (meeting dates, due dates) are stored as ISO 8601 text."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
 
 
 class StoreApplication(Application[UUID]):
@@ -26,6 +40,10 @@ class StoreApplication(Application[UUID]):
         # eventsourcing would merge os.environ here; Concord's settings are read once, at
         # the entrypoint, so stray variables (CIPHER_TOPIC, ...) must not change a store.
         return Environment(name, {**type(self).env, **(env or {})})
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
         return self.backend.factory(self.store, env)

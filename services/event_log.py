@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from infra.stores import Sql
+from projections import action_items
 from services.runtime import Runtime
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -28,8 +30,11 @@ def event_type(topic: str) -> str:
     return topic.partition(":")[2].replace(".", "")
 
 
-def read_log(runtime: Runtime, slug: str, *, after: int, limit: int) -> list[LoggedEvent]:
-    """Events after a log position, oldest first, at most `limit` of them."""
+def read_log(
+    runtime: Runtime, slug: str, *, after: int, limit: int, reader: bool = True
+) -> list[LoggedEvent]:
+    """Events after a log position, oldest first, at most `limit` of them. For a key that
+    may not read confidential minutes (`reader` False), their text is redacted."""
     with runtime.tenant(slug) as store:
         app = store.app
         notifications = app.recorder.select_notifications(start=after + 1, limit=limit)
@@ -46,4 +51,38 @@ def read_log(runtime: Runtime, slug: str, *, after: int, limit: int) -> list[Log
                     data={k: v for k, v in vars(event).items() if k not in _ENVELOPE},
                 )
             )
+        if not reader:
+            with store.read() as sql:
+                events = [redact_event(e, sql) for e in events]
         return events
+
+
+REDACTED = "[confidential]"
+
+
+def redact_event(event: LoggedEvent, sql: Sql) -> LoggedEvent:
+    """The event as a key that may not read confidential minutes sees it."""
+    data = dict(event.data)
+    if event.type in ("MinutesDrafted", "MinutesAmended"):
+        data["items"] = [
+            item
+            if not (data["confidential"] or item.get("confidential"))
+            else {"item_id": item["item_id"], "confidential": True, "content": REDACTED}
+            for item in data["items"]
+        ]
+    elif event.type == "MinutesApproved":
+        data["salts"] = REDACTED
+    elif event.type == "MinutesCorrected":
+        data["salt"] = REDACTED
+        if data["confidential"]:
+            data["text"] = data["reason"] = REDACTED
+    elif event.type == "ActionItemRaised":
+        if data["confidential"]:
+            data["description"] = REDACTED
+    elif event.type in ("ActionItemProgressNoted", "ActionItemCompleted"):
+        found = action_items.action_item(sql, event.aggregate_id)
+        if found is None or found["confidential"]:
+            data["note"] = REDACTED
+    else:
+        return event
+    return msgspec.structs.replace(event, data=data)

@@ -14,11 +14,15 @@ from domain.values import checked_slug
 from infra.settings import Settings
 from infra.stores import PLATFORM, Backend, Sql, make_backend
 from infra.telemetry import Telemetry
+from projections.action_items import ActionItemsView
 from projections.alliance_profile import AllianceProfile
 from projections.base import Projection, ProjectionRunner
+from projections.confidentiality import ConfidentialityView
 from projections.key_register import KeyRegister
+from projections.meetings import MeetingCalendar
 from projections.member_register import MemberRegister
 from projections.membership_applications import MembershipApplicationsView
+from projections.minutes import MinutesView
 from projections.national_directory import NationalDirectory
 from projections.office_holders import OfficeHolders
 from projections.terms_of_reference import TermsOfReferenceView
@@ -36,6 +40,10 @@ TENANT_PROJECTIONS: Sequence[type[Projection]] = (
     OfficeHolders,
     WorkingGroupsView,
     WorkPlansView,
+    MeetingCalendar,
+    MinutesView,
+    ActionItemsView,
+    ConfidentialityView,
 )
 
 

@@ -20,13 +20,20 @@ from services import access
 from services.api.auth import PUBLIC_PATHS, BearerKeyMiddleware
 from services.api.events import EventLogController
 from services.api.keys import KeyController
+from services.api.meetings import ComplianceController, MeetingController
 from services.api.membership import (
     ApplicationController,
     MemberController,
     RepresentativeController,
 )
 from services.api.meta import MetaController
+from services.api.minutes import (
+    ActionItemController,
+    ConfidentialityController,
+    MinutesController,
+)
 from services.api.offices import BodyController, OfficeController
+from services.api.pages import PAGE_PATHS, PublicSite, stylesheet, template_config
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.tenants import TenantController
 from services.api.terms import AmendmentController, TemplateController, TermsController
@@ -70,11 +77,19 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             BodyController,
             WorkingGroupController,
             WorkPlanController,
+            MeetingController,
+            ComplianceController,
+            MinutesController,
+            ActionItemController,
+            ConfidentialityController,
             MetaController,
+            PublicSite,
+            stylesheet,
         ],
         lifespan=[lifespan],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
-        middleware=[DefineMiddleware(BearerKeyMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[DefineMiddleware(BearerKeyMiddleware, exclude=[*PUBLIC_PATHS, *PAGE_PATHS])],
+        template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=telemetry.provider))],
         openapi_config=OpenAPIConfig(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from services import event_log, onboarding
+from services import event_log, minutes, onboarding
+from services.access import Principal
 from services.api import schemas
 from services.api.auth import LOG_READERS
 from services.runtime import Runtime
@@ -32,15 +33,19 @@ class EventLogController(Controller):
     )
     def read(
         self,
+        request: Request[Principal, Any, Any],
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
         after: After = 0,
         limit: Limit = 100,
     ) -> schemas.EventPage:
         """Events of this alliance after a log position, oldest first. Follow
-        `next_after` until it is null to read the whole history."""
+        `next_after` until it is null to read the whole history. The text of confidential
+        minutes and actions shows as "[confidential]" unless the alliance lets this key's
+        role read confidential minutes."""
         onboarding.directory_entry(runtime, slug)
-        events = event_log.read_log(runtime, slug, after=after, limit=limit + 1)
+        reader = minutes.may_read_confidential(runtime, slug, request.user)
+        events = event_log.read_log(runtime, slug, after=after, limit=limit + 1, reader=reader)
         items = [
             schemas.EventOut(
                 position=e.position,
