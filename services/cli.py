@@ -15,6 +15,7 @@ from domain.values import TENANT_ROLES, Role, Template
 from infra.settings import Settings, SettingsError
 from services import access, onboarding
 from services.api.app import create_app
+from services.demo import create_demo
 from services.errors import NotFound
 from services.runtime import Runtime
 
@@ -102,6 +103,30 @@ def tenants_list(status: str | None) -> None:
             if len(rows) < 500:
                 break
             after = rows[-1]["slug"]
+
+
+@main.command()
+@click.option("--slug", default="demo-kinship-alliance", show_default=True)
+@click.option("--name", default="Demo Kinship Care Alliance", show_default=True)
+@click.option("--region", default="South East", show_default=True)
+@click.option(
+    "--template",
+    default=Template.KINSHIP_CARE.value,
+    show_default=True,
+    type=click.Choice([t.value for t in Template]),
+)
+def demo(slug: str, name: str, region: str, template: str) -> None:
+    """Create a demo alliance with a year of meetings and minutes (some confidential)."""
+    with opened_runtime() as runtime:
+        key, counts = create_demo(runtime, slug=slug, name=name, template=template, region=region)
+    settings = load_settings()
+    click.echo(
+        f"created {slug}: {counts['members']} members, {counts['meetings']} meetings held, "
+        f"{counts['minutes']} sets of minutes ({counts['confidential_items']} confidential "
+        f"items), {counts['upcoming']} meetings ahead"
+    )
+    click.echo(f"public pages: http://{settings.host}:{settings.port}/a/{slug}/")
+    click.echo(f"tenant-admin key (shown once): {key.secret}")
 
 
 @main.group()
