@@ -21,7 +21,11 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, MinutesStateConflict, RulesBroken
-from domain.rule_checks import check_confidential_minutes, check_minutes_approval
+from domain.rule_checks import (
+    check_action_owner,
+    check_confidential_minutes,
+    check_minutes_approval,
+)
 from domain.terms import Version
 from domain.values import natural_id
 
@@ -418,5 +422,10 @@ def _check_content(terms: Version, items: list[Item], confidential: bool) -> Non
     violations = check_confidential_minutes(
         terms.rules, terms.clauses, confidential=any_confidential
     )
+    for item in items:
+        for action in item.actions:
+            violations += check_action_owner(
+                terms.rules, terms.clauses, owner_kind=action.owner_kind, owner=action.owner
+            )
     if violations:
         raise RulesBroken(violations)

@@ -856,3 +856,29 @@ def check_minutes_approval(
             f"the {_name(rules, approver)}, not {by_body!r}",
         )
     ]
+
+
+def check_action_owner(
+    rules: Rules, clauses: tuple[Clause, ...], *, owner_kind: str, owner: str
+) -> list[Violation]:
+    """An action owned by an office or a body names one the ToR has. (A member owner is
+    checked against the register by the service.)"""
+    if owner_kind == "office" and rules.office(owner) is None:
+        known = ", ".join(o.key for o in rules.offices) or "none"
+        return [
+            Violation(
+                rule="offices",
+                clause=None,
+                message=f"the ToR has no office {owner!r} to own an action (offices: {known})",
+            )
+        ]
+    if owner_kind == "body" and rules.body(owner) is None:
+        known = ", ".join(b.key for b in rules.bodies)
+        return [
+            Violation(
+                rule="bodies",
+                clause=None,
+                message=f"the ToR has no body {owner!r} to own an action (bodies: {known})",
+            )
+        ]
+    return []

@@ -3,7 +3,7 @@ compliance calendar of required meetings."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from domain.cadence import MeetingFact, YearCalendar, tor_year_bounds, tor_year_of, year_calendar
@@ -191,9 +191,7 @@ def compliance(runtime: Runtime, slug: str, *, year: int | None) -> tuple[YearCa
     calendar = year_calendar(
         year=chosen,
         first_day=first_day,
-        version_on=lambda day: charter.in_force_at(
-            datetime.combine(day, datetime.min.time(), tzinfo=runtime.clock().tzinfo)
-        ),
+        version_on=lambda day: charter.in_force_at(datetime.combine(day, time.min, tzinfo=UTC)),
         meetings=facts,
         today=today,
     )

@@ -10,6 +10,7 @@ from domain.action_items import ActionItem
 from domain.confidentiality import ConfidentialityPolicy
 from domain.errors import MeetingStateConflict, MinutesStateConflict
 from domain.meetings import HELD, Meeting
+from domain.membership import Member
 from domain.minutes import CONFIDENTIAL_NOTICE, Item, Minutes
 from projections import action_items as action_view
 from projections import confidentiality as readers_view
@@ -22,6 +23,14 @@ from services.tenancy import Command, command, views
 
 def _minutes(cmd: Command, minutes_id: str) -> Minutes:
     return cmd.get(Minutes, minutes_id, "minutes")
+
+
+def _owners_are_members(cmd: Command, items: list[Item]) -> None:
+    """An action owned by a member organisation names a member of this alliance."""
+    for item in items:
+        for action in item.actions:
+            if action.owner_kind == "member":
+                cmd.get(Member, action.owner, "member")
 
 
 def draft(
@@ -46,6 +55,7 @@ def draft(
                 "this meeting already has minutes: amend them while they are a draft"
             )
         assert meeting.held_on is not None
+        _owners_are_members(cmd, items)
         minutes = Minutes.draft(
             meeting_id=str(meeting.id),
             body=meeting.body,
@@ -72,6 +82,7 @@ def amend(
 ) -> None:
     with command(runtime, slug, "amend_minutes") as cmd:
         minutes = _minutes(cmd, minutes_id)
+        _owners_are_members(cmd, items)
         minutes.amend(
             items=items,
             confidential=confidential,

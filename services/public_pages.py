@@ -73,10 +73,19 @@ def minutes(runtime: Runtime, slug: str, minutes_id: str) -> dict[str, Any]:
         frame = _frame(runtime, slug, sql)
         found = minutes_view.published_one(sql, minutes_id)
         meeting = meeting_view.meeting(sql, found["meeting_id"]) if found else None
+        # Actions owned by a member organisation name it (organisation names are public).
+        member_names = {
+            row["member_id"]: row["name"]
+            for row in member_register.members(
+                sql, status=None, standing=None, after=0, limit=100_000
+            )
+            if row["capacity"] == "organisation"
+        }
     if found is None:
         raise NotFound(f"no published minutes {minutes_id!r} here")
     frame["minutes"] = found
     frame["meeting_title"] = meeting["title"] if meeting else None
+    frame["member_names"] = member_names
     return frame
 
 

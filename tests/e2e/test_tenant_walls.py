@@ -7,7 +7,7 @@ ACCESS fails this suite until someone decides who may call it.
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -109,6 +109,31 @@ ACCESS: dict[str, set[str]] = {
     "deliverWorkPlanItem": RUNNERS,
     "evaluateWorkPlanItem": RUNNERS,
     "evaluateWorkPlan": RUNNERS,
+    # Meetings, minutes and action items: read by every key of the alliance (confidential
+    # text only by the roles the alliance allows), run by officers and tenant admins.
+    "listMeetings": READERS,
+    "getMeeting": READERS,
+    "scheduleMeeting": RUNNERS,
+    "rescheduleMeeting": RUNNERS,
+    "addAgendaItem": RUNNERS,
+    "withdrawAgendaItem": RUNNERS,
+    "cancelMeeting": RUNNERS,
+    "holdMeeting": RUNNERS,
+    "getComplianceCalendar": READERS,
+    "listMinutes": READERS,
+    "getMinutes": READERS,
+    "getPublicMinutes": READERS,
+    "draftMinutes": RUNNERS,
+    "amendMinutes": RUNNERS,
+    "approveMinutes": RUNNERS,
+    "publishMinutes": RUNNERS,
+    "correctMinutes": RUNNERS,
+    "listActionItems": READERS,
+    "getActionItem": READERS,
+    "noteActionProgress": RUNNERS,
+    "completeActionItem": RUNNERS,
+    "getConfidentialReaders": READERS,
+    "setConfidentialReaders": {"tenant-admin"},
 }
 TENANT_ROLES = ["tenant-admin", "officer", "member", "auditor"]
 
@@ -170,6 +195,15 @@ class Objects:
         self.group = self.new_group(established=True)
         self.year = self.new_plan()
         self.item = self.items(self.year)[0]
+        # Meetings and minutes: a scheduled meeting with an agenda item; a held meeting
+        # whose minutes are approved and published with an action item (and corrected);
+        # a held meeting whose minutes are a draft.
+        self.meeting = self.new_meeting()
+        self.agenda_item = self.agenda(self.meeting)[0]
+        self.minutes = self.new_minutes(stage="published")
+        self.post(f"/minutes/{self.minutes}/corrections", CORRECTION)
+        self.action_item = self.action_items(self.minutes)[0]
+        self.draft = self.new_minutes(stage="draft")
 
     def post(self, path: str, body: Any = None, *, then: str | None = None) -> dict[str, Any]:
         response = self.client.post(f"/v1/tenants/{self.slug}{path}", json=body, headers=self.admin)
@@ -281,9 +315,70 @@ class Objects:
         plan = self.client.get(f"/v1/tenants/{self.slug}/work-plans/{year}", headers=self.admin)
         return [item["item_id"] for item in plan.json()["items"]]
 
+    def new_meeting(self, *, held: bool = False) -> str:
+        """A scheduled meeting of the full membership (yesterday, so it can be held) with
+        one agenda item; `held`: recorded as held, the world's member attending."""
+        body = {
+            "body": "full-membership",
+            "title": "Canary meeting",
+            "starts_at": MEETING_DAY.isoformat(),
+            "format": "virtual",
+            "link": "https://meet.example.org/canary",
+            "agenda": ["Canary agenda item"],
+        }
+        meeting_id = str(self.post("/meetings", body)["meeting_id"])
+        if held:
+            self.post(f"/meetings/{meeting_id}/hold", {"attendance": [{"member_id": self.member}]})
+        return meeting_id
+
+    def agenda(self, meeting_id: str) -> list[str]:
+        meeting = self.client.get(
+            f"/v1/tenants/{self.slug}/meetings/{meeting_id}", headers=self.admin
+        )
+        return [item["item_id"] for item in meeting.json()["agenda"]]
+
+    def new_minutes(self, *, stage: str = "draft") -> str:
+        """Minutes of a new held meeting, with one action: a draft, or `approved` (which
+        raises the action item) or `published`."""
+        body = {"meeting_id": self.new_meeting(held=True), "items": [MINUTES_ITEM]}
+        minutes_id = str(self.post("/minutes", body)["minutes_id"])
+        if stage in {"approved", "published"}:
+            self.post(f"/minutes/{minutes_id}/approve", {"by_body": "full-membership"})
+        if stage == "published":
+            self.post(f"/minutes/{minutes_id}/publish")
+        return minutes_id
+
+    def action_items(self, minutes_id: str) -> list[str]:
+        found = self.client.get(
+            f"/v1/tenants/{self.slug}/action-items",
+            params={"minutes_id": minutes_id},
+            headers=self.admin,
+        )
+        return [item["action_item_id"] for item in found.json()["items"]]
+
 
 #: Kinship-care's work plan is agreed (and evaluated) by its executive committee.
 PLAN_BODY = "executive-committee"
+#: Meetings of the wall checks started yesterday, so they can be recorded as held today.
+MEETING_DAY = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+MINUTES_ITEM = {
+    "title": "Canary minuted item",
+    "text": "Canary discussion",
+    "actions": [
+        {
+            "description": "Canary action",
+            "owner_kind": "office",
+            "owner": "chair",
+            "due_on": "2031-01-01",
+        }
+    ],
+}
+CORRECTION = {
+    "text": "Canary correction",
+    "reason": "wall check",
+    "by_body": "full-membership",
+    "decision_ref": "d",
+}
 
 
 class World:
@@ -347,6 +442,9 @@ class World:
             "{group_id}": objects.group,
             "{year}": objects.year,
             "{item_id}": objects.item,
+            "{meeting_id}": objects.meeting,
+            "{minutes_id}": objects.minutes,
+            "{action_item_id}": objects.action_item,
         }
         body: Any = None
         if operation == "onboardTenant":
@@ -375,6 +473,8 @@ class World:
             body = {"reason": "wall check", "decision_ref": "wall check"}
         elif operation == "concludeTermsReview":
             body = {"outcome": "no-change"}
+        elif operation in MEETING_OPERATIONS:
+            body = self._meeting_call(operation, objects, params, fresh_victim)
         else:
             body = self._membership_call(operation, objects, params, fresh_victim)
         amendment_id = self.amendments[target]
@@ -397,6 +497,32 @@ class World:
         if operation == "diffTermsVersions":
             url += "?from=1&to=1"
         return self.client.request(method, url, json=body, headers=headers)
+
+    @staticmethod
+    def _meeting_call(operation: str, objects: Objects, params: dict[str, Any], fresh: bool) -> Any:
+        """The body of a meeting, minutes, action-item or setting operation; with `fresh`,
+        the path parameters are pointed at new objects the call may change (else at the
+        stable ones: the scheduled meeting, the draft minutes, the open action item)."""
+        if operation in {"rescheduleMeeting", "addAgendaItem", "cancelMeeting", "holdMeeting"}:
+            params["{meeting_id}"] = objects.new_meeting() if fresh else objects.meeting
+        if operation == "withdrawAgendaItem":
+            meeting = objects.new_meeting() if fresh else objects.meeting
+            params["{meeting_id}"], params["{item_id}"] = meeting, objects.agenda(meeting)[0]
+        if operation in {"amendMinutes", "approveMinutes"}:
+            params["{minutes_id}"] = objects.new_minutes() if fresh else objects.draft
+        if operation in {"publishMinutes", "correctMinutes"} and fresh:
+            params["{minutes_id}"] = objects.new_minutes(stage="approved")
+        if operation == "completeActionItem" and fresh:
+            params["{action_item_id}"] = objects.action_items(
+                objects.new_minutes(stage="approved")
+            )[0]
+        if operation == "draftMinutes":
+            # A held meeting without minutes; the stable scheduled one is not held (409).
+            meeting = objects.new_meeting(held=True) if fresh else objects.meeting
+            return {"meeting_id": meeting, "items": [MINUTES_ITEM]}
+        if operation == "holdMeeting":
+            return {"attendance": [{"member_id": objects.member}], "apologies": []}
+        return MEETING_BODIES.get(operation)
 
     @staticmethod
     def _membership_call(
@@ -528,6 +654,55 @@ class World:
                 return {"evaluation": "good"}
             return {"note": "n"}
         return None
+
+
+MEETING_BODIES: dict[str, Any] = {
+    "scheduleMeeting": {
+        "body": "full-membership",
+        "title": "Canary",
+        "starts_at": MEETING_DAY.isoformat(),
+        "format": "in-person",
+        "location": "Canary hall",
+    },
+    "rescheduleMeeting": {
+        "starts_at": (MEETING_DAY + timedelta(days=30)).isoformat(),
+        "format": "virtual",
+        "reason": "wall check",
+    },
+    "addAgendaItem": {"title": "Canary"},
+    "cancelMeeting": {"reason": "wall check"},
+    "amendMinutes": {"items": [MINUTES_ITEM, {"title": "More", "text": "More text"}]},
+    "approveMinutes": {"by_body": "full-membership", "decision_ref": "wall check"},
+    "correctMinutes": CORRECTION,
+    "noteActionProgress": {"note": "wall check"},
+    "completeActionItem": {"note": "wall check"},
+    "setConfidentialReaders": {"readers": ["officer", "tenant-admin"]},
+}
+MEETING_OPERATIONS = {
+    "listMeetings",
+    "getMeeting",
+    "scheduleMeeting",
+    "rescheduleMeeting",
+    "addAgendaItem",
+    "withdrawAgendaItem",
+    "cancelMeeting",
+    "holdMeeting",
+    "getComplianceCalendar",
+    "listMinutes",
+    "getMinutes",
+    "getPublicMinutes",
+    "draftMinutes",
+    "amendMinutes",
+    "approveMinutes",
+    "publishMinutes",
+    "correctMinutes",
+    "listActionItems",
+    "getActionItem",
+    "noteActionProgress",
+    "completeActionItem",
+    "getConfidentialReaders",
+    "setConfidentialReaders",
+}
 
 
 @pytest.fixture
