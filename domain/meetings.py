@@ -35,7 +35,7 @@ class Attendee(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def people(self) -> int:
         """How many people it sent (at least one: an organisation attends through someone)."""
-        return max(1, len(self.representative_ids))
+        return max(1, len(set(self.representative_ids)))
 
 
 class InvalidMeeting(DomainError):
@@ -239,6 +239,11 @@ class Meeting(Aggregate):
         attending = [a.member_id for a in attendance]
         if len(set(attending)) != len(attending):
             raise InvalidMeeting("an organisation appears more than once in the attendance")
+        for attendee in attendance:
+            if len(set(attendee.representative_ids)) != len(attendee.representative_ids):
+                raise InvalidMeeting(
+                    f"a representative of member {attendee.member_id!r} is named twice"
+                )
         both = sorted(set(attending) & set(apologies))
         if both:
             raise InvalidMeeting(f"member {both[0]!r} both attended and sent apologies")

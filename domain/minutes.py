@@ -290,6 +290,8 @@ class Minutes(Aggregate):
     def public_version(self) -> dict[str, Any]:
         """What anyone may read: public items whole; confidential ones as a notice and
         the commitment an auditor can check the kept text against."""
+        if self.status != APPROVED:
+            raise MinutesStateConflict("draft minutes have no public version until approved")
         items: list[dict[str, Any]] = []
         for item in self.items:
             if self.is_confidential(item):
@@ -362,7 +364,9 @@ class Minutes(Aggregate):
         correction_id = uuid5(NAMESPACE_URL, f"{self.id}/{len(self.corrections)}").hex[:12]
         salt = secrets.token_hex(16)
         kept = {"correction_id": correction_id, "item_id": item_id, "text": text}
-        hidden = confidential or self.confidential
+        corrected = next((i for i in self.items if i.item_id == item_id), None)
+        # A correction is as confidential as what it corrects, whatever the request says.
+        hidden = confidential or self.confidential or bool(corrected and corrected.confidential)
         digest = commitment(salt, kept)
         public = {
             "correction_id": correction_id,

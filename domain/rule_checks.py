@@ -8,8 +8,10 @@ person understands. An empty list means the act is within the rules.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
+from fractions import Fraction
 from typing import Literal
 
 import msgspec
@@ -816,8 +818,8 @@ def quorum_needed(rules: Rules, body: str, *, voting_members: int) -> int | None
         return None
     if decision.quorum.kind == "organisations":
         return int(decision.quorum.value)
-    needed = decision.quorum.value * voting_members
-    return int(needed) + (0 if needed == int(needed) else 1)
+    # Exact arithmetic: 0.55 of 100 members is 55, not 55.000000000000007 → 56.
+    return math.ceil(Fraction(str(decision.quorum.value)) * voting_members)
 
 
 def check_confidential_minutes(

@@ -15,19 +15,26 @@ from pathlib import Path
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder
 
+from domain.action_items import ActionItem
 from domain.amendments import Changes, ClauseChange, RuleChange
+from domain.confidentiality import ConfidentialityPolicy
+from domain.meetings import Attendee, Meeting
 from domain.membership import MembershipApplication
+from domain.minutes import Action, Item, Minutes
 from domain.offices import BodyRoster, OfficeRoll
 from domain.rule_checks import Applicant
 from domain.templates import template
 from domain.terms import TermsOfReference, Version
 from domain.work_plan import AnnualWorkPlan
 from domain.working_groups import WorkingGroup
+from services.applications import DateAsISO
 
 HERE = Path(__file__).parent
 TERMS_LOG = HERE / "terms_of_reference.jsonl"
 MEMBERSHIP_LOG = HERE / "membership.jsonl"
+MEETINGS_LOG = HERE / "meetings.jsonl"
 
 
 def record_terms() -> list[dict[str, object]]:
@@ -297,6 +304,138 @@ def record_membership() -> list[dict[str, object]]:
     )
 
 
+def record_meetings() -> list[dict[str, object]]:
+    """Every event type of meetings, minutes, action items and the confidentiality policy."""
+    now = datetime.now(UTC)
+    kinship = _adopted("kinship-care", now)
+    meeting = Meeting.schedule(
+        body="full-membership",
+        title="Spring meeting",
+        starts_at=now + timedelta(days=7),
+        format="virtual",
+        location=None,
+        link="https://meet.example/spring",
+        agenda=["Welcome", "Work plan"],
+        by="key:officer",
+        terms=kinship,
+    )
+    meeting.add_agenda_item(title="Case review", by="key:officer")
+    meeting.withdraw_agenda_item(item_id=next(iter(meeting.agenda)), by="key:officer")
+    meeting.reschedule(
+        starts_at=now + timedelta(days=14),
+        format="in-person",
+        location="Town hall",
+        link=None,
+        reason="room free",
+        by="key:officer",
+        terms=kinship,
+    )
+    held_on = (now + timedelta(days=14)).date()
+    meeting.hold(
+        attendance=[
+            Attendee(member_id="m-1", representative_ids=("r-1", "r-2")),
+            Attendee(member_id="m-2", representative_ids=("r-3",)),
+        ],
+        apologies=["m-3"],
+        voting_members=["m-1", "m-2", "m-3"],
+        today=held_on,
+        by="key:officer",
+        terms=kinship,
+    )
+    cancelled = Meeting.schedule(
+        body="executive-committee",
+        title="Executive",
+        starts_at=now + timedelta(days=3),
+        format="virtual",
+        location=None,
+        link=None,
+        agenda=[],
+        by="key:officer",
+        terms=kinship,
+    )
+    cancelled.cancel(reason="chair unwell", by="key:officer")
+    plan = Item(
+        item_id="i-1",
+        title="Work plan",
+        text="The members agreed the work plan.",
+        decisions=("Agree the work plan",),
+        actions=(
+            Action(
+                action_id="a-1",
+                description="Write to the minister",
+                owner_kind="member",
+                owner="m-1",
+                due_on=held_on + timedelta(days=30),
+            ),
+        ),
+    )
+    case = Item(
+        item_id="i-2",
+        title="Case review",
+        text="A family's case was discussed.",
+        confidential=True,
+    )
+    minutes = Minutes.draft(
+        meeting_id=str(meeting.id),
+        body="full-membership",
+        meeting_date=held_on,
+        items=[plan],
+        confidential=False,
+        confidential_reason=None,
+        by="key:officer",
+        terms=kinship,
+    )
+    minutes.amend(
+        items=[plan, case], confidential=False, confidential_reason=None, by="key:o", terms=kinship
+    )
+    minutes.approve(
+        by_body="full-membership",
+        at_meeting_id=None,
+        decision_ref="main meeting 2, item 1",
+        today=held_on + timedelta(days=90),
+        by="key:officer",
+        terms=kinship,
+    )
+    minutes.publish(today=held_on + timedelta(days=91), by="key:officer")
+    minutes.correct(
+        item_id="i-1",
+        text="The work plan was agreed with one abstention.",
+        confidential=False,
+        reason="the abstention was left out",
+        by_body="full-membership",
+        decision_ref="main meeting 3, item 1",
+        today=held_on + timedelta(days=180),
+        by="key:officer",
+        terms=kinship,
+    )
+    action = ActionItem.raise_from_minutes(
+        action_id="a-1",
+        minutes_id=str(minutes.id),
+        meeting_id=str(meeting.id),
+        item_id="i-1",
+        description="Write to the minister",
+        owner_kind="member",
+        owner="m-1",
+        due_on=held_on + timedelta(days=30),
+        confidential=False,
+    )
+    action.note_progress(note="letter drafted", today=held_on + timedelta(days=95), by="key:m")
+    action.complete(note="letter sent", today=held_on + timedelta(days=100), by="key:m")
+    policy = ConfidentialityPolicy.first(
+        "golden-kinship-care", readers=["tenant-admin", "officer"], by="key:admin"
+    )
+    policy.change(readers=["tenant-admin", "officer", "auditor"], by="key:admin")
+    return _stored(meeting, cancelled, minutes, action, policy, app_class=_DatedApplication)
+
+
+class _DatedApplication(Application):
+    """Keeps days (meeting dates, due dates) as the alliance store does."""
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+
 def _adopted(name: str, now: datetime) -> Version:
     doc = template(name)
     terms = TermsOfReference.adopt(
@@ -310,8 +449,10 @@ def _adopted(name: str, now: datetime) -> Version:
     return terms.in_force_at(now)
 
 
-def _stored(*aggregates: Aggregate) -> list[dict[str, object]]:
-    app: Application = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+def _stored(
+    *aggregates: Aggregate, app_class: type[Application] = Application
+) -> list[dict[str, object]]:
+    app: Application = app_class(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     app.save(*aggregates)
     return [
         {
@@ -326,7 +467,11 @@ def _stored(*aggregates: Aggregate) -> list[dict[str, object]]:
 
 def main() -> None:
     """Record each golden log that does not exist yet; existing ones are never rewritten."""
-    for path, record in ((TERMS_LOG, record_terms), (MEMBERSHIP_LOG, record_membership)):
+    for path, record in (
+        (TERMS_LOG, record_terms),
+        (MEMBERSHIP_LOG, record_membership),
+        (MEETINGS_LOG, record_meetings),
+    ):
         if path.exists():
             print(f"{path.name} exists: golden logs are never rewritten")
             continue

@@ -14,8 +14,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
+from domain.action_items import DONE, ActionItem
+from domain.confidentiality import ConfidentialityPolicy
+from domain.meetings import CANCELLED, HELD, Meeting
 from domain.membership import (
     ADMITTED,
     RECOMMENDED,
@@ -25,16 +28,19 @@ from domain.membership import (
     MembershipApplication,
 )
 from domain.membership import WITHDRAWN as APPLICATION_WITHDRAWN
+from domain.minutes import APPROVED as MINUTES_APPROVED
+from domain.minutes import Minutes, commitment
 from domain.offices import BodyRoster, OfficeRoll
 from domain.terms import APPROVED, REJECTED, WITHDRAWN, TermsOfReference
 from domain.work_plan import EVALUATED, AnnualWorkPlan
 from domain.working_groups import DISSOLVED, WorkingGroup
+from services.applications import DateAsISO
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
-def load(name: str) -> Application:
-    app: Application = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+def load(name: str, app_class: type[Application] = Application) -> Application:
+    app: Application = app_class(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     rows = [json.loads(line) for line in (GOLDEN / name).read_text().splitlines()]
     app.recorder.insert_events(
         [
@@ -142,4 +148,79 @@ def test_the_golden_logs_hold_every_event_type_of_membership():
         and name not in ("Event", "Created")
     }
 
+    assert declared <= recorded, f"record the new event types too: {sorted(declared - recorded)}"
+
+
+MEETING_AGGREGATES = (Meeting, Minutes, ActionItem, ConfidentialityPolicy)
+
+
+class DatedApplication(Application):
+    """Keeps days (meeting dates, due dates) as the alliance store does."""
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+
+def _rows(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (GOLDEN / name).read_text().splitlines()]
+
+
+def test_the_golden_meetings_log_replays_with_todays_code():
+    app = load("meetings.jsonl", DatedApplication)
+    rows = _rows("meetings.jsonl")
+    found = [
+        app.repository.get(aggregate_id)
+        for aggregate_id in {UUID(row["originator_id"]) for row in rows}
+    ]
+
+    def of_kind(kind: type) -> list[Any]:
+        return [aggregate for aggregate in found if type(aggregate) is kind]
+
+    meetings = {m.status: m for m in of_kind(Meeting)}
+    assert set(meetings) == {HELD, CANCELLED}
+    held = meetings[HELD]
+    assert held.main is True and held.quorate is True
+    assert isinstance(held.held_on, date) and held.held_on == held.starts_at.date()
+    assert list(held.agenda.values()) == ["Work plan", "Case review"]
+    assert meetings[CANCELLED].main is False
+    (minutes,) = of_kind(Minutes)
+    assert minutes.status == MINUTES_APPROVED and minutes.published is True
+    assert minutes.meeting_id == str(held.id) and minutes.meeting_date == held.held_on
+    assert minutes.id == Minutes.create_id(str(held.id))
+    (approved,) = [r["state"] for r in rows if r["topic"].endswith("Minutes.Approved")]
+    assert {
+        item.item_id: commitment(approved["salts"][item.item_id], item) for item in minutes.items
+    } == (approved["commitments"])
+    public = minutes.public_version()
+    assert [i["confidential"] for i in public["items"]] == [False, True]
+    assert "text" not in public["items"][1]
+    (corrected,) = [r["state"] for r in rows if r["topic"].endswith("Minutes.Corrected")]
+    kept = {k: corrected[k] for k in ("correction_id", "item_id", "text")}
+    assert commitment(corrected["salt"], kept) == corrected["commitment"]
+    assert public["corrections"] == [corrected["public"]]
+    (action,) = of_kind(ActionItem)
+    assert action.status == DONE and isinstance(action.due_on, date)
+    assert action.id == ActionItem.create_id(str(minutes.id), "a-1")
+    (policy,) = of_kind(ConfidentialityPolicy)
+    assert policy.readers == ["auditor", "officer", "tenant-admin"]
+    assert policy.id == ConfidentialityPolicy.create_id("golden-kinship-care")
+
+
+def test_the_golden_logs_hold_every_event_type_of_meetings_minutes_and_actions():
+    recorded = {
+        json.loads(line)["topic"].split(":", 1)[1]
+        for path in GOLDEN.glob("meetings*.jsonl")
+        for line in path.read_text().splitlines()
+    }
+    declared = {
+        f"{kind.__name__}.{name}"
+        for kind in MEETING_AGGREGATES
+        for name, value in vars(kind).items()
+        if isinstance(value, type)
+        and issubclass(value, kind.Event)
+        and name not in ("Event", "Created")
+    }
+
+    assert len(declared) == 16
     assert declared <= recorded, f"record the new event types too: {sorted(declared - recorded)}"
