@@ -8,8 +8,8 @@ year are those of the version in force on its first day. Two kinds of requiremen
   each period needs one held meeting of the body ("the Alliance will meet quarterly").
 * `before_body: B, months_before: M` — each meeting of body B needs a meeting of this body
   about M months before it: on a day within 14 days either side of B's date less M months
-  ("the executive meets one month before each full membership meeting"). A meeting in
-  the ToR's first two weeks needs none: nothing could have been prepared under it.
+  ("the executive meets one month before each full membership meeting"). A meeting whose
+  preparatory day (its date less M months) falls before the ToR took effect needs none.
 
 A requirement is *held* when a held meeting meets it; *scheduled* when only a scheduled
 one does (and its window is still open); *missed* once its window has closed with no held
@@ -120,8 +120,8 @@ def year_calendar(
                 key=lambda m: m.on,
             ):
                 aim = add_months(other.on, -rule.months_before)
-                if other.on <= first_day + BEFORE_TOLERANCE:
-                    continue  # too soon after the ToR took effect to have been prepared
+                if aim < first_day:
+                    continue  # it would have been prepared before the ToR took effect
                 requirements.append(
                     _requirement(
                         rule.key,

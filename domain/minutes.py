@@ -152,7 +152,7 @@ class Minutes(Aggregate):
         by: str,
         terms: Version,
     ) -> Minutes:
-        _check_content(terms, items, confidential)
+        _check_content(terms, items, confidential, meeting_date)
         return cls(
             meeting_id=meeting_id,
             body=body,
@@ -206,7 +206,7 @@ class Minutes(Aggregate):
         terms: Version,
     ) -> None:
         self._must_be_draft("be amended")
-        _check_content(terms, items, confidential)
+        _check_content(terms, items, confidential, self.meeting_date)
         self._amend(
             confidential=confidential,
             confidential_reason=confidential_reason,
@@ -293,11 +293,13 @@ class Minutes(Aggregate):
         if self.status != APPROVED:
             raise MinutesStateConflict("draft minutes have no public version until approved")
         items: list[dict[str, Any]] = []
-        for item in self.items:
+        for position, item in enumerate(self.items, start=1):
             if self.is_confidential(item):
                 items.append(
                     {
-                        "item_id": item.item_id,
+                        # Not even its id: the minute-taker chose it, and it may say too much.
+                        "item_id": None,
+                        "position": position,
                         "confidential": True,
                         "notice": CONFIDENTIAL_NOTICE,
                         "commitment": self.commitments[item.item_id],
@@ -307,6 +309,7 @@ class Minutes(Aggregate):
                 items.append(
                     {
                         **msgspec.to_builtins(item),
+                        "position": position,
                         "confidential": False,
                         "commitment": self.commitments[item.item_id],
                     }
@@ -370,7 +373,7 @@ class Minutes(Aggregate):
         digest = commitment(salt, kept)
         public = {
             "correction_id": correction_id,
-            "item_id": item_id,
+            "item_id": None if hidden else item_id,
             "confidential": hidden,
             "text": None if hidden else text,
             "notice": CONFIDENTIAL_NOTICE if hidden else None,
@@ -415,13 +418,21 @@ class Minutes(Aggregate):
         self.corrections.append({"correction_id": correction_id, "public": public})
 
 
-def _check_content(terms: Version, items: list[Item], confidential: bool) -> None:
+def _check_content(
+    terms: Version, items: list[Item], confidential: bool, meeting_date: date
+) -> None:
     ids = [item.item_id for item in items]
     if len(set(ids)) != len(ids):
         raise InvalidMinutes("two items of the minutes have the same item_id")
     action_ids = [a.action_id for item in items for a in item.actions]
     if len(set(action_ids)) != len(action_ids):
         raise InvalidMinutes("two actions of the minutes have the same action_id")
+    early = [a for item in items for a in item.actions if a.due_on < meeting_date]
+    if early:
+        raise InvalidMinutes(
+            f"action {early[0].action_id!r} is due on {early[0].due_on.isoformat()}, before the "
+            f"meeting that agreed it ({meeting_date.isoformat()})"
+        )
     any_confidential = confidential or any(item.confidential for item in items)
     violations = check_confidential_minutes(
         terms.rules, terms.clauses, confidential=any_confidential

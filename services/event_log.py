@@ -67,7 +67,7 @@ def redact_event(event: LoggedEvent, sql: Sql) -> LoggedEvent:
         data["items"] = [
             item
             if not (data["confidential"] or item.get("confidential"))
-            else {"item_id": item["item_id"], "confidential": True, "content": REDACTED}
+            else {"item_id": REDACTED, "confidential": True, "content": REDACTED}
             for item in data["items"]
         ]
     elif event.type == "MinutesApproved":
@@ -75,7 +75,7 @@ def redact_event(event: LoggedEvent, sql: Sql) -> LoggedEvent:
     elif event.type == "MinutesCorrected":
         data["salt"] = REDACTED
         if data["confidential"]:
-            data["text"] = data["reason"] = REDACTED
+            data["text"] = data["reason"] = data["item_id"] = REDACTED
     elif event.type == "ActionItemRaised":
         if data["confidential"]:
             data["description"] = REDACTED

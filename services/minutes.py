@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.action_items import ActionItem
 from domain.confidentiality import ConfidentialityPolicy
-from domain.errors import MeetingStateConflict, MinutesStateConflict
+from domain.errors import MeetingStateConflict, MemberStateConflict, MinutesStateConflict
 from domain.meetings import HELD, Meeting
 from domain.membership import Member
 from domain.minutes import CONFIDENTIAL_NOTICE, Item, Minutes
@@ -30,7 +30,12 @@ def _owners_are_members(cmd: Command, items: list[Item]) -> None:
     for item in items:
         for action in item.actions:
             if action.owner_kind == "member":
-                cmd.get(Member, action.owner, "member")
+                member = cmd.get(Member, action.owner, "member")
+                if not member.is_active:
+                    raise MemberStateConflict(
+                        f"member {action.owner!r} is {member.status}: actions are owned by "
+                        "active members"
+                    )
 
 
 def draft(
@@ -270,7 +275,10 @@ def _full(row: dict[str, Any]) -> dict[str, Any]:
     """Minutes as a key that may read confidential text sees them: each item with its
     commitment, and the salts to check the commitments with."""
     commitments = row.get("commitments") or {}
-    items = [{**item, "commitment": commitments.get(item["item_id"])} for item in row["items"]]
+    items = [
+        {**item, "position": n, "commitment": commitments.get(item["item_id"])}
+        for n, item in enumerate(row["items"], start=1)
+    ]
     return {**row, "items": items}
 
 
@@ -279,24 +287,27 @@ def redacted(row: dict[str, Any]) -> dict[str, Any]:
     and corrections become notices (with their commitments once approved); no salts."""
     commitments = row.get("commitments") or {}
     items = []
-    for item in row["items"]:
+    for position, item in enumerate(row["items"], start=1):
         if row["confidential"] or item.get("confidential"):
             items.append(
                 {
-                    "item_id": item["item_id"],
+                    "item_id": None,
+                    "position": position,
                     "confidential": True,
                     "notice": CONFIDENTIAL_NOTICE,
                     "commitment": commitments.get(item["item_id"]),
                 }
             )
         else:
-            items.append({**item, "commitment": commitments.get(item["item_id"])})
+            items.append(
+                {**item, "position": position, "commitment": commitments.get(item["item_id"])}
+            )
     corrections = [
         c
         if not c["confidential"]
         else {
             "correction_id": c["correction_id"],
-            "item_id": c["item_id"],
+            "item_id": None,
             "confidential": True,
             "notice": CONFIDENTIAL_NOTICE,
             "commitment": c["commitment"],

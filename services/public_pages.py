@@ -48,8 +48,9 @@ def home(runtime: Runtime, slug: str) -> dict[str, Any]:
     _public(runtime, slug)
     with views(runtime, slug) as sql:
         frame = _frame(runtime, slug, sql)
-        today = runtime.clock().date().isoformat()
-        frame["upcoming"] = meeting_view.upcoming(sql, from_date=today, limit=UPCOMING)
+        frame["upcoming"] = meeting_view.upcoming(
+            sql, from_moment=runtime.clock().isoformat(), limit=UPCOMING
+        )
         frame["latest_minutes"] = minutes_view.published(sql, limit=3)
     return frame
 

@@ -164,12 +164,12 @@ def meetings(
     return [_row(r) for r in rows]
 
 
-def upcoming(sql: Sql, *, from_date: str, limit: int) -> list[dict[str, Any]]:
-    """Scheduled meetings on or after a day, soonest first."""
+def upcoming(sql: Sql, *, from_moment: str, limit: int) -> list[dict[str, Any]]:
+    """Scheduled meetings starting at or after a moment (ISO 8601, UTC), soonest first."""
     rows = sql.all(
-        f"SELECT {COLUMNS} FROM meetings WHERE status = ? AND on_date >= ?"  # noqa: S608
+        f"SELECT {COLUMNS} FROM meetings WHERE status = ? AND starts_at >= ?"  # noqa: S608
         " ORDER BY starts_at, seq LIMIT ?",
-        (SCHEDULED, from_date, limit),
+        (SCHEDULED, from_moment, limit),
     )
     return [_row(r) for r in rows]
 

@@ -54,16 +54,25 @@ class ItemIn(schemas.Request, kw_only=True):
     confidential: bool = False
 
 
-class MinutesContent(schemas.Request, kw_only=True):
-    items: Annotated[list[ItemIn], msgspec.Meta(min_length=1, max_length=100)]
+Items = Annotated[list[ItemIn], msgspec.Meta(min_length=1, max_length=100)]
+
+
+class DraftMinutes(schemas.Request, kw_only=True):
+    #: The held meeting they record.
+    meeting_id: Id
+    items: Items
     #: The whole minutes are confidential (e.g. to protect service users).
     confidential: bool = False
     confidential_reason: Note | None = None
 
 
-class DraftMinutes(MinutesContent, kw_only=True):
-    #: The held meeting they record.
-    meeting_id: Id
+class AmendMinutes(schemas.Request, kw_only=True):
+    """The whole new content. `confidential` must be given again, so that leaving it out
+    can never make confidential minutes public."""
+
+    items: Items
+    confidential: bool
+    confidential_reason: Note | None = None
 
 
 class ApproveMinutes(schemas.Request, kw_only=True):
@@ -102,7 +111,10 @@ class ActionOut(msgspec.Struct, kw_only=True):
 
 
 class ItemOut(msgspec.Struct, kw_only=True):
-    item_id: str
+    #: Withheld (null) with a confidential item's text: the id may say too much.
+    item_id: str | None = None
+    #: Its place in the minutes (1: first).
+    position: int
     confidential: bool
     #: Absent when the item is confidential and this key may not read it.
     title: str | None = None
@@ -127,7 +139,7 @@ class CorrectionOut(msgspec.Struct, kw_only=True):
     by_body: str | None = None
     decision_ref: str | None = None
     by: str | None = None
-    #: The salt of a confidential correction's commitment (readers of confidential only).
+    #: The salt of the correction's commitment (only for keys that may read confidential).
     salt: str | None = None
 
 
@@ -357,7 +369,7 @@ class MinutesController(Controller):
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
         minutes_id: FromPath[Id],
-        data: JSONBody[MinutesContent],
+        data: JSONBody[AmendMinutes],
     ) -> MinutesOut:
         """Replace the content of draft minutes. Approved minutes never change (409):
         record a correction instead."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
@@ -63,13 +64,27 @@ def not_found_page(request: Request[Any, Any, Any], error: NotFound) -> Template
     )
 
 
+def bad_request_page(request: Request[Any, Any, Any], error: ValidationException) -> Template:
+    """A bad address (e.g. ?page=0) gets a page too, not a JSON problem."""
+    return _page(
+        "not_found",
+        {
+            "alliance": None,
+            "terms": None,
+            "slug": "",
+            "message": "This address is not one of the alliance's pages (check the page number).",
+        },
+        status_code=400,
+    )
+
+
 Page = Annotated[int, QueryParameter(ge=1, le=100_000, description="Page (1: newest)")]
 
 
 class PublicSite(Controller):
     path = "/a/{slug:str}"
     include_in_schema = False
-    exception_handlers = {NotFound: not_found_page}
+    exception_handlers = {NotFound: not_found_page, ValidationException: bad_request_page}
 
     @get("/", sync_to_thread=True)
     def home(self, runtime: NamedDependency[Runtime], slug: FromPath[str]) -> Template:
@@ -104,6 +119,11 @@ class PublicSite(Controller):
     ) -> Template:
         found = public_pages.terms(runtime, slug, number=number)
         return _page("terms", {**found, "current": "terms"})
+
+    @get("/{rest:path}", sync_to_thread=False)
+    def elsewhere(self, slug: FromPath[str], rest: FromPath[str]) -> Template:
+        """Any other address under an alliance's pages: the 404 page."""
+        raise NotFound("there is no such page on this alliance's site")
 
 
 @get("/site.css", include_in_schema=False, sync_to_thread=False)
