@@ -65,6 +65,8 @@ def minutes_index(runtime: Runtime, slug: str, *, page: int) -> dict[str, Any]:
         )
     frame["page"] = page
     frame["pages"] = max(1, -(-total // MINUTES_PER_PAGE))
+    if page > frame["pages"]:
+        raise NotFound(f"there are {frame['pages']} pages of minutes; there is no page {page}")
     return frame
 
 

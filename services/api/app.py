@@ -33,7 +33,7 @@ from services.api.minutes import (
     MinutesController,
 )
 from services.api.offices import BodyController, OfficeController
-from services.api.pages import PAGE_PATHS, PublicSite, stylesheet, template_config
+from services.api.pages import PAGE_PATHS, PublicSite, favicon, stylesheet, template_config
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.tenants import TenantController
 from services.api.terms import AmendmentController, TemplateController, TermsController
@@ -85,6 +85,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             MetaController,
             PublicSite,
             stylesheet,
+            favicon,
         ],
         lifespan=[lifespan],
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Controller, Request, Response, get
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, QueryParameter
@@ -31,7 +32,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-PAGE_PATHS = ["^/a/", "^/site.css$"]
+PAGE_PATHS = ["^/a/", "^/site.css$", "^/favicon.ico$"]
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
@@ -59,7 +60,13 @@ def not_found_page(request: Request[Any, Any, Any], error: NotFound) -> Template
     """A real page, with a 404 status, for an unknown or suspended alliance or page."""
     return _page(
         "not_found",
-        {"alliance": None, "terms": None, "slug": "", "message": error.message},
+        {
+            "alliance": None,
+            "terms": None,
+            "slug": "",
+            "heading": "Page not found",
+            "message": error.message,
+        },
         status_code=404,
     )
 
@@ -72,6 +79,7 @@ def bad_request_page(request: Request[Any, Any, Any], error: ValidationException
             "alliance": None,
             "terms": None,
             "slug": "",
+            "heading": "Bad address",
             "message": "This address is not one of the alliance's pages (check the page number).",
         },
         status_code=400,
@@ -133,3 +141,14 @@ def stylesheet() -> Response[bytes]:
         media_type="text/css",
         headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
+
+
+@get(
+    "/favicon.ico",
+    include_in_schema=False,
+    sync_to_thread=False,
+    status_code=204,
+    cache_control=CacheControlHeader(public=True, max_age=86400),
+)
+def favicon() -> None:
+    """No icon: an empty answer, so browsers stop asking (and log no error)."""
