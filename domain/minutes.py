@@ -109,7 +109,7 @@ class Minutes(Aggregate):
         salts: dict[str, str]
         #: item id -> commitment (hex), in the order of the items.
         commitments: dict[str, str]
-        #: SHA-256 over the meeting, the confidentiality and every commitment in order.
+        #: SHA-256 over the meeting id, the confidentiality and the commitments in order.
         digest: str
         under_version: int
 
@@ -263,7 +263,9 @@ class Minutes(Aggregate):
         whole = {
             "meeting_id": self.meeting_id,
             "confidential": self.confidential,
-            "commitments": list(commitments.items()),
+            # Commitments only, in order: anyone can check the digest from the public
+            # version, where confidential items show no id.
+            "commitments": list(commitments.values()),
         }
         return hashlib.sha256(COMMITMENT_DOMAIN + canonical(whole)).hexdigest()
 

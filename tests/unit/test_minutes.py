@@ -159,7 +159,7 @@ def digest_of(meeting_id: str, confidential: bool, commitments: dict[str, str]) 
     whole = {
         "meeting_id": meeting_id,
         "confidential": confidential,
-        "commitments": list(commitments.items()),
+        "commitments": list(commitments.values()),
     }
     return hashlib.sha256(COMMITMENT_DOMAIN + canonical(whole)).hexdigest()
 
@@ -402,6 +402,15 @@ def test_the_digest_covers_every_commitment_and_changes_with_any_of_them():
         assert digest_of(MEETING_ID, False, changed) != approved.digest
     assert digest_of(MEETING_ID, True, approved.commitments) != approved.digest
     assert minutes.public_version()["digest"] == approved.digest
+
+
+def test_anyone_can_check_the_digest_from_the_public_version_alone():
+    minutes, approved = given_approved(items=(public_item(), secret_item()))
+    public = minutes.public_version()
+
+    shown = {f"#{i['position']}": i["commitment"] for i in public["items"]}
+
+    assert digest_of(public["meeting_id"], public["confidential"], shown) == public["digest"]
 
 
 # --------------------------------------------------------------------------- the public version
