@@ -71,14 +71,16 @@ def redact_event(event: LoggedEvent, sql: Sql) -> LoggedEvent:
             for item in data["items"]
         ]
     elif event.type == "MinutesApproved":
+        # Keyed by item id, which may say too much: the commitments in order instead.
         data["salts"] = REDACTED
+        data["commitments"] = list(data["commitments"].values())
     elif event.type == "MinutesCorrected":
         data["salt"] = REDACTED
         if data["confidential"]:
             data["text"] = data["reason"] = data["item_id"] = REDACTED
     elif event.type == "ActionItemRaised":
         if data["confidential"]:
-            data["description"] = REDACTED
+            data["description"] = data["item_id"] = data["action_id"] = REDACTED
     elif event.type in ("ActionItemProgressNoted", "ActionItemCompleted"):
         found = action_items.action_item(sql, event.aggregate_id)
         if found is None or found["confidential"]:

@@ -369,6 +369,7 @@ def action_item(
 def _action_row(row: dict[str, Any], today: date, *, reader: bool) -> dict[str, Any]:
     row["overdue"] = row["status"] == "open" and date.fromisoformat(row["due_on"]) < today
     if row["confidential"] and not reader:
-        row["description"] = None
+        # The minute-taker's ids may say too much, like the description.
+        row["description"] = row["item_id"] = row["action_id"] = None
         row["progress"] = [{**p, "note": None} for p in row["progress"]]
     return row

@@ -195,11 +195,12 @@ class ProgressOut(msgspec.Struct, kw_only=True):
 class ActionItemOut(msgspec.Struct, kw_only=True):
     action_item_id: str
     seq: int
-    action_id: str
+    #: The action's and its item's ids in the minutes; null, like the description, when
+    #: the action is confidential and this key may not read it.
+    action_id: str | None
     minutes_id: str
     meeting_id: str
-    item_id: str
-    #: Null when the action is confidential and this key may not read it.
+    item_id: str | None
     description: str | None
     owner_kind: str
     owner: str

@@ -405,7 +405,7 @@ def test_the_digest_covers_every_commitment_and_changes_with_any_of_them():
 
 
 def test_anyone_can_check_the_digest_from_the_public_version_alone():
-    minutes, approved = given_approved(items=(public_item(), secret_item()))
+    minutes, _ = given_approved(items=(public_item(), secret_item()))
     public = minutes.public_version()
 
     shown = {f"#{i['position']}": i["commitment"] for i in public["items"]}
