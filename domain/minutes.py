@@ -74,6 +74,18 @@ def commitment(salt: str, value: Any) -> str:
     return hashlib.sha256(COMMITMENT_DOMAIN + bytes.fromhex(salt) + canonical(value)).hexdigest()
 
 
+def withheld_item(position: int, commitment: str | None) -> dict[str, Any]:
+    """A confidential item as those who may not read it see it: where it stands, a notice
+    and its commitment — not even the minute-taker's id for it, which may say too much."""
+    return {
+        "item_id": None,
+        "position": position,
+        "confidential": True,
+        "notice": CONFIDENTIAL_NOTICE,
+        "commitment": commitment,
+    }
+
+
 def items_from_data(data: list[dict[str, Any]]) -> list[Item]:
     return msgspec.convert(data, list[Item])
 
@@ -297,16 +309,7 @@ class Minutes(Aggregate):
         items: list[dict[str, Any]] = []
         for position, item in enumerate(self.items, start=1):
             if self.is_confidential(item):
-                items.append(
-                    {
-                        # Not even its id: the minute-taker chose it, and it may say too much.
-                        "item_id": None,
-                        "position": position,
-                        "confidential": True,
-                        "notice": CONFIDENTIAL_NOTICE,
-                        "commitment": self.commitments[item.item_id],
-                    }
-                )
+                items.append(withheld_item(position, self.commitments[item.item_id]))
             else:
                 items.append(
                     {

@@ -7,6 +7,7 @@ from abc import ABC
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+import msgspec
 from eventsourcing.application import Application
 from opentelemetry.trace import Tracer
 
@@ -45,6 +46,11 @@ class Projection(ABC):
         handler = self.handlers.get(type(event))
         if handler is not None:
             handler(self, sql, event, position)
+
+
+def json_text(value: Any) -> str:
+    """A value as the JSON text a projection column holds."""
+    return msgspec.json.encode(value).decode()
 
 
 def on(*event_classes: type) -> Callable[[Handler], Handler]:

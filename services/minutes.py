@@ -11,7 +11,7 @@ from domain.confidentiality import ConfidentialityPolicy
 from domain.errors import MeetingStateConflict, MemberStateConflict, MinutesStateConflict
 from domain.meetings import HELD, Meeting
 from domain.membership import Member
-from domain.minutes import CONFIDENTIAL_NOTICE, Item, Minutes
+from domain.minutes import CONFIDENTIAL_NOTICE, Item, Minutes, withheld_item
 from projections import action_items as action_view
 from projections import confidentiality as readers_view
 from projections import minutes as view
@@ -289,15 +289,7 @@ def redacted(row: dict[str, Any]) -> dict[str, Any]:
     items = []
     for position, item in enumerate(row["items"], start=1):
         if row["confidential"] or item.get("confidential"):
-            items.append(
-                {
-                    "item_id": None,
-                    "position": position,
-                    "confidential": True,
-                    "notice": CONFIDENTIAL_NOTICE,
-                    "commitment": commitments.get(item["item_id"]),
-                }
-            )
+            items.append(withheld_item(position, commitments.get(item["item_id"])))
         else:
             items.append(
                 {**item, "position": position, "commitment": commitments.get(item["item_id"])}

@@ -8,7 +8,7 @@ import msgspec
 
 from domain.action_items import DONE, OPEN, ActionItem
 from infra.stores import Sql
-from projections.base import Projection, on
+from projections.base import Projection, json_text, on
 
 COLUMNS = (
     "action_item_id, seq, action_id, minutes_id, meeting_id, item_id, description,"
@@ -68,7 +68,7 @@ class ActionItemsView(Projection):
         progress.append({"note": event.note, "on": on_day, "by": event.by, "done": done})
         sql.execute(
             "UPDATE action_items SET progress = ? WHERE action_item_id = ?",
-            (msgspec.json.encode(progress).decode(), action),
+            (json_text(progress), action),
         )
 
     @on(ActionItem.ProgressNoted)

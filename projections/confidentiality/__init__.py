@@ -8,7 +8,7 @@ import msgspec
 
 from domain.confidentiality import DEFAULT_READERS, ConfidentialityPolicy
 from infra.stores import Sql
-from projections.base import Projection, on
+from projections.base import Projection, json_text, on
 
 
 class ConfidentialityView(Projection):
@@ -29,7 +29,7 @@ class ConfidentialityView(Projection):
         sql.execute(
             "INSERT INTO confidential_readers (id, readers, changed_by, changed_at)"
             " VALUES (1, ?, ?, ?)",
-            (msgspec.json.encode(event.readers).decode(), event.by, event.timestamp.isoformat()),
+            (json_text(event.readers), event.by, event.timestamp.isoformat()),
         )
 
 

@@ -8,17 +8,13 @@ import msgspec
 
 from domain.meetings import CANCELLED, HELD, SCHEDULED, Meeting
 from infra.stores import Sql
-from projections.base import Projection, on
+from projections.base import Projection, json_text, on
 
 COLUMNS = (
     "meeting_id, seq, body, main, title, starts_at, on_date, format, location, link, status,"
     " agenda, cancelled_reason, held_on, attendance, apologies, quorum_needed, quorate,"
     " scheduled_by, under_version"
 )
-
-
-def _json(value: Any) -> str:
-    return msgspec.json.encode(value).decode()
 
 
 class MeetingCalendar(Projection):
@@ -67,7 +63,7 @@ class MeetingCalendar(Projection):
                 event.location,
                 event.link,
                 SCHEDULED,
-                _json(event.agenda),
+                json_text(event.agenda),
                 event.scheduled_by,
                 event.under_version,
             ),
@@ -99,7 +95,7 @@ class MeetingCalendar(Projection):
         meeting_id = str(event.originator_id)
         agenda = [*self._agenda(sql, meeting_id), {"item_id": event.item_id, "title": event.title}]
         sql.execute(
-            "UPDATE meetings SET agenda = ? WHERE meeting_id = ?", (_json(agenda), meeting_id)
+            "UPDATE meetings SET agenda = ? WHERE meeting_id = ?", (json_text(agenda), meeting_id)
         )
 
     @on(Meeting.AgendaItemWithdrawn)
@@ -107,7 +103,7 @@ class MeetingCalendar(Projection):
         meeting_id = str(event.originator_id)
         agenda = [i for i in self._agenda(sql, meeting_id) if i["item_id"] != event.item_id]
         sql.execute(
-            "UPDATE meetings SET agenda = ? WHERE meeting_id = ?", (_json(agenda), meeting_id)
+            "UPDATE meetings SET agenda = ? WHERE meeting_id = ?", (json_text(agenda), meeting_id)
         )
 
     @on(Meeting.Cancelled)
@@ -125,8 +121,8 @@ class MeetingCalendar(Projection):
             (
                 HELD,
                 event.held_on.isoformat(),
-                _json(event.attendance),
-                _json(event.apologies),
+                json_text(event.attendance),
+                json_text(event.apologies),
                 event.quorum_needed,
                 int(event.quorate),
                 str(event.originator_id),

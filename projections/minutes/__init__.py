@@ -11,7 +11,7 @@ import msgspec
 
 from domain.minutes import APPROVED, DRAFT, Minutes
 from infra.stores import Sql
-from projections.base import Projection, on
+from projections.base import Projection, json_text, on
 
 COLUMNS = (
     "minutes_id, seq, meeting_id, body, meeting_date, status, confidential,"
@@ -20,10 +20,6 @@ COLUMNS = (
     " published, published_on, corrections"
 )
 PUBLIC_COLUMNS = "minutes_id, seq, meeting_id, body, meeting_date, published_on, public"
-
-
-def _json(value: Any) -> str:
-    return msgspec.json.encode(value).decode()
 
 
 class MinutesView(Projection):
@@ -71,7 +67,7 @@ class MinutesView(Projection):
                 DRAFT,
                 int(event.confidential),
                 event.confidential_reason,
-                _json(event.items),
+                json_text(event.items),
                 event.by,
             ),
         )
@@ -84,7 +80,7 @@ class MinutesView(Projection):
             (
                 int(event.confidential),
                 event.confidential_reason,
-                _json(event.items),
+                json_text(event.items),
                 str(event.originator_id),
             ),
         )
@@ -103,8 +99,8 @@ class MinutesView(Projection):
                 event.by,
                 event.decision_ref,
                 event.digest,
-                _json(event.commitments),
-                _json(event.salts),
+                json_text(event.commitments),
+                json_text(event.salts),
                 str(event.originator_id),
             ),
         )
@@ -113,7 +109,7 @@ class MinutesView(Projection):
     def published(self, sql: Sql, event: Any, position: int) -> None:
         sql.execute(
             "UPDATE minutes SET published = 1, published_on = ?, public = ? WHERE minutes_id = ?",
-            (event.published_on.isoformat(), _json(event.public), str(event.originator_id)),
+            (event.published_on.isoformat(), json_text(event.public), str(event.originator_id)),
         )
 
     @on(Minutes.Corrected)
@@ -141,10 +137,10 @@ class MinutesView(Projection):
         if public is not None:  # already published: the correction shows at once
             shown = msgspec.json.decode(public)
             shown["corrections"].append(event.public)
-            public = _json(shown)
+            public = json_text(shown)
         sql.execute(
             "UPDATE minutes SET corrections = ?, public = ? WHERE minutes_id = ?",
-            (_json(corrections), public, minutes_id),
+            (json_text(corrections), public, minutes_id),
         )
 
 

@@ -8,7 +8,7 @@ import msgspec
 
 from domain.working_groups import DISSOLVED, ESTABLISHED, PROPOSED, WorkingGroup
 from infra.stores import Sql
-from projections.base import Projection, on
+from projections.base import Projection, json_text, on
 
 GROUP_COLUMNS = (
     "group_id, seq, name, purpose, body, stage, own_terms, leads, proposed_at, proposed_by,"
@@ -82,7 +82,7 @@ class WorkingGroupsView(Projection):
             (
                 ESTABLISHED,
                 event.own_terms,
-                msgspec.json.encode(event.leads).decode(),
+                json_text(event.leads),
                 event.timestamp.isoformat(),
                 event.by_body,
                 event.decision_ref,
@@ -96,7 +96,7 @@ class WorkingGroupsView(Projection):
         group = str(event.originator_id)
         sql.execute(
             "UPDATE working_groups SET leads = ? WHERE group_id = ?",
-            (msgspec.json.encode(event.leads).decode(), group),
+            (json_text(event.leads), group),
         )
         self._join(sql, group, event.leads, event.timestamp.isoformat())
 
