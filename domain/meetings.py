@@ -281,6 +281,7 @@ class Meeting(Aggregate):
         self.status = HELD
         self.held_on = held_on
         self.quorate = quorate
+        self.attending = tuple(a["member_id"] for a in attendance)
 
 
 def _check_place(terms: Version, body: str, format: str, location: str | None) -> None:

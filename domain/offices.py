@@ -116,6 +116,11 @@ class OfficeRoll(Aggregate):
     def holders_on(self, day: date) -> list[Tenure]:
         return [t for t in self.tenures.values() if t.held_on(day)]
 
+    def has_held(self, member_id: str | None, organisation: str, person_name: str | None) -> bool:
+        """Whether this person (of this organisation) has ever held the office."""
+        holder = _holder_key(member_id, organisation, person_name)
+        return any(t.holder == holder for t in self.tenures.values())
+
     def appoint(
         self,
         *,

@@ -27,7 +27,8 @@ class Violation(msgspec.Struct, frozen=True, kw_only=True):
     message: str
 
 
-def _violation(clauses: tuple[Clause, ...], rule: str, message: str) -> Violation:
+def rule_violation(clauses: tuple[Clause, ...], rule: str, message: str) -> Violation:
+    """A violation of the rule at this path, naming the clause that carries it."""
     clause = clause_for(clauses, rule)
     where = f" (ToR clause {clause})" if clause else ""
     return Violation(rule=rule, clause=clause, message=message + where)
@@ -46,7 +47,7 @@ class _Findings:
         self.found: list[Violation] = []
 
     def add(self, rule: str, message: str) -> None:
-        self.found.append(_violation(self.clauses, rule, message))
+        self.found.append(rule_violation(self.clauses, rule, message))
 
     def must_be_body(self, rule: str, key: str | None) -> None:
         if key is not None and key not in self.bodies:
@@ -188,6 +189,8 @@ def _check_decisions(rules: Rules, findings: _Findings) -> None:
             findings.add(
                 f"{path}.quorum", "a quorum fraction cannot be more than all the members (1.0)"
             )
+        if quorum and quorum.kind == "organisations" and quorum.value != int(quorum.value):
+            findings.add(f"{path}.quorum", "a quorum of organisations is a whole number")
 
 
 def _check_meetings(rules: Rules, findings: _Findings) -> None:
@@ -236,7 +239,7 @@ def check_application(
     eligibility = rules.membership.eligibility
 
     def add(rule: str, message: str) -> None:
-        found.append(_violation(clauses, rule, message))
+        found.append(rule_violation(clauses, rule, message))
 
     if applicant.capacity == "individual":
         if not eligibility.individuals_advisory:
@@ -302,7 +305,7 @@ def _route_violations(
     route = rules.membership.route
 
     def add(rule: str, message: str) -> None:
-        found.append(_violation(clauses, rule, message))
+        found.append(rule_violation(clauses, rule, message))
 
     if route.written_request and not applicant.written_request:
         add("membership.route.written_request", "an application must be made in writing")
@@ -329,7 +332,7 @@ def check_representatives(
     limit = rules.membership.max_representatives
     if limit is not None and representatives > limit:
         found.append(
-            _violation(
+            rule_violation(
                 clauses,
                 "membership.max_representatives",
                 f"an organisation may have at most {limit} representatives",
@@ -341,7 +344,7 @@ def check_representatives(
         and principal_contacts != 1
     ):
         found.append(
-            _violation(
+            rule_violation(
                 clauses,
                 "membership.principal_contact_required",
                 "an organisation with representatives has exactly one principal contact",
@@ -386,7 +389,7 @@ def check_appointment(
     found: list[Violation] = []
 
     def add(sub: str, message: str) -> None:
-        found.append(_violation(clauses, f"{path}.{sub}" if sub else path, message))
+        found.append(rule_violation(clauses, f"{path}.{sub}" if sub else path, message))
 
     if via != rule.selection:
         add("selection", f"the {_plain(rule.name)} is {rule.selection}, not {via}")
@@ -402,7 +405,7 @@ def check_appointment(
     body = rules.body(rule.body)
     if body is not None and body.max_members is not None and body_members >= body.max_members:
         found.append(
-            _violation(
+            rule_violation(
                 clauses,
                 f"bodies.{body.key}.max_members",
                 f"the {_plain(body.name)} has at most {body.max_members} members, office holders "
@@ -441,7 +444,7 @@ def check_candidacy_statement(
     if words <= limit:
         return []
     return [
-        _violation(
+        rule_violation(
             clauses,
             f"offices.{office}.election.statement_word_limit",
             f"a candidacy statement for {_plain(rule.name)} has at most {limit} words; "
@@ -462,7 +465,7 @@ def check_meeting(
     meeting = rules.meeting_rule(body)
     if meeting is not None and format not in meeting.formats:
         return [
-            _violation(
+            rule_violation(
                 clauses,
                 f"meetings.{body}.formats",
                 f"meetings of this body are held {' or '.join(meeting.formats)}",
@@ -480,7 +483,7 @@ def check_decision(
     decision = rules.decision_rule(body)
     if decision is not None and decision.main_meetings_only and not at_main_meeting:
         return [
-            _violation(
+            rule_violation(
                 clauses,
                 f"decisions.{body}.main_meetings_only",
                 "decisions are taken only at main meetings",
@@ -497,7 +500,7 @@ def check_amendment_approval(
     if body == required:
         return []
     return [
-        _violation(
+        rule_violation(
             clauses,
             "review.amendments_approved_by",
             f"amendments are approved by the {required}, not the {body}",
@@ -541,7 +544,7 @@ def check_route_step(
     found: list[Violation] = []
 
     def add(rule: str, message: str) -> None:
-        found.append(_violation(clauses, rule, message))
+        found.append(rule_violation(clauses, rule, message))
 
     def needs_before(this: RouteStep) -> None:
         if this != "circulate" and route.circulated_to and "circulate" not in done:
@@ -623,7 +626,7 @@ def check_membership_decision(
         return []
     names = " or the ".join(_name(rules, key) for key in sorted(allowed))
     return [
-        _violation(
+        rule_violation(
             clauses,
             "membership.route.decided_by",
             f"a member is {act} by the {names}, not the {_name(rules, by_body)}",
@@ -643,7 +646,7 @@ def check_conduct_review(
     if by_body == reviewer:
         return []
     return [
-        _violation(
+        rule_violation(
             clauses,
             rule,
             f"conduct is reviewed by the {_name(rules, reviewer)}, not the {_name(rules, by_body)}",
@@ -673,7 +676,7 @@ def check_body_seat(
     found: list[Violation] = []
 
     def add(rule_path: str, message: str) -> None:
-        found.append(_violation(clauses, rule_path, message))
+        found.append(rule_violation(clauses, rule_path, message))
 
     if rule.kind in ("full-membership", "working-group"):
         how = "by admission" if rule.kind == "full-membership" else "by joining a working group"
@@ -714,7 +717,7 @@ def check_working_group_body(rules: Rules, clauses: tuple[Clause, ...]) -> list[
     if working_group_body(rules) is not None:
         return []
     return [
-        _violation(
+        rule_violation(
             clauses,
             "bodies",
             "these Terms of Reference provide no working groups; amend them to add a body "
@@ -736,7 +739,7 @@ def check_working_group_decision(
     if by_body == establisher:
         return []
     return [
-        _violation(
+        rule_violation(
             clauses,
             f"bodies.{key}.established_by",
             f"working groups are {act} by the {_name(rules, establisher)}, "
@@ -754,7 +757,7 @@ def check_work_plan_agreement(
     if by_body == agreer:
         return []
     return [
-        _violation(
+        rule_violation(
             clauses,
             "work_plan.agreed_by",
             f"the work plan is agreed by the {_name(rules, agreer)}, "
@@ -771,7 +774,9 @@ def check_body_exists(
         return []
     known = ", ".join(b.key for b in rules.bodies)
     return [
-        _violation(clauses, "bodies", f"{rule}: the ToR has no body {body!r} (its bodies: {known})")
+        rule_violation(
+            clauses, "bodies", f"{rule}: the ToR has no body {body!r} (its bodies: {known})"
+        )
     ]
 
 
@@ -799,7 +804,7 @@ def check_attendance(
     if limit is None:
         return []
     return [
-        _violation(
+        rule_violation(
             clauses,
             rule,
             f"member {member_id!r} sent {count} people; at most {limit} from each "
@@ -817,7 +822,7 @@ def quorum_needed(rules: Rules, body: str, *, voting_members: int) -> int | None
     if decision is None or decision.quorum is None:
         return None
     if decision.quorum.kind == "organisations":
-        return int(decision.quorum.value)
+        return math.ceil(Fraction(str(decision.quorum.value)))
     # Exact arithmetic: 0.55 of 100 members is 55, not 55.000000000000007 → 56.
     return math.ceil(Fraction(str(decision.quorum.value)) * voting_members)
 
@@ -828,7 +833,7 @@ def check_confidential_minutes(
     """May minutes (or an item of them) be kept confidential?"""
     if confidential and not rules.minutes.confidential_allowed:
         return [
-            _violation(
+            rule_violation(
                 clauses,
                 "minutes.confidential_allowed",
                 "this ToR does not allow confidential minutes: every item is published",
@@ -851,7 +856,7 @@ def check_minutes_approval(
         return []
     rule = "minutes.approved_by" if rules.minutes.approved_by else "minutes"
     return [
-        _violation(
+        rule_violation(
             clauses,
             rule,
             f"the minutes of a meeting of the {_name(rules, meeting_body)} are approved by "

@@ -98,7 +98,13 @@ class Body(Rule, frozen=True, kw_only=True):
 
 
 class Election(Rule, frozen=True, kw_only=True):
-    method: Literal["simple-majority"] = "simple-majority"
+    """How an office is elected. "simple-majority": a candidate needs the votes of more
+    than half of the ballots cast; "most-votes": the seats go to the most voted. Either
+    way, a tie for the last seat is drawn by lot, reproducibly from the recorded ballots."""
+
+    method: Literal["simple-majority", "most-votes"] = "simple-majority"
+    #: A simple majority of the ballots cast, or of every organisation entitled to vote.
+    majority: Literal["of-ballots-cast", "of-voting-members"] = "of-ballots-cast"
     secret_ballot: bool = False
     #: Word limit of a candidacy statement; None: no limit.
     statement_word_limit: Positive | None = None
@@ -144,6 +150,8 @@ class DecisionRule(Rule, frozen=True, kw_only=True):
         "one-organisation-one-vote"
     )
     majority: Literal["of-votes-cast", "of-voting-members"] = "of-votes-cast"
+    #: A vote may be changed until voting closes (the last one counts), or cast once only.
+    vote_changes: Literal["last-counts", "once-only"] = "last-counts"
     #: Who votes on a public stance taken without consensus.
     public_stance_electorate: Literal["attendees", "all-members"] = "attendees"
     #: The office whose holders give the casting vote on a tie; None: a tie fails.

@@ -29,6 +29,7 @@ from domain.rule_checks import check_amendment_approval, validate_rules
 from domain.rules import (
     Clause,
     Rules,
+    clause_for,
     clauses_from_data,
     clauses_to_data,
     rules_from_data,
@@ -54,6 +55,10 @@ class Version:
     @property
     def starts(self) -> datetime:
         return datetime.combine(self.effective_from, time.min, tzinfo=UTC)
+
+    def clause_for(self, path: str) -> str | None:
+        """The number of this version's clause that carries a rule path."""
+        return clause_for(self.clauses, path)
 
 
 @dataclass

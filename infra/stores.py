@@ -124,6 +124,11 @@ class ViewStore(ABC):
     def close(self) -> None:
         """Release what only this view store holds."""
 
+    @abstractmethod
+    def purge(self, table: str) -> None:
+        """Leave no copy of this table's deleted rows in the store's files (best effort:
+        the database's write-ahead log archives and the filesystem are the operator's)."""
+
 
 class Backend(ABC):
     """Where stores live. One per process; it bounds the connections all stores use."""
@@ -165,6 +170,7 @@ class SQLiteViewStore(ViewStore):
     tracking_table = "tracking"
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self.datastore = SQLiteDatastore(str(path), pool_size=2, max_overflow=4)
         self.tracking = SQLiteTrackingRecorder(self.datastore)
         self.tracking.create_table()
@@ -173,6 +179,18 @@ class SQLiteViewStore(ViewStore):
     def transaction(self, *, commit: bool) -> Iterator[Sql]:
         with self.datastore.transaction(commit=commit) as cursor:
             yield Sql(cursor, postgres=False)
+
+    def purge(self, table: str) -> None:
+        # secure_delete zeroes what a DELETE frees in the database file; the old page
+        # images still sit in the write-ahead log until a checkpoint copies the pages
+        # back and TRUNCATE empties the log.
+        probe = sqlite3.connect(str(self.path), timeout=10, isolation_level=None)
+        try:
+            probe.execute("PRAGMA secure_delete = ON")
+            probe.execute("VACUUM")  # rewrites every page: no freed copy is left
+            probe.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            probe.close()
 
     def close(self) -> None:
         self.datastore.close()
@@ -313,6 +331,15 @@ class PostgresViewStore(ViewStore):
         with self.datastore.transaction(commit=commit) as cursor:
             cursor.execute(self._search_path)
             yield Sql(cursor, postgres=True)
+
+    def purge(self, table: str) -> None:
+        # VACUUM FULL writes the live rows to a new file and drops the old one, dead row
+        # versions and all (a plain VACUUM only marks their space free).
+        statement = pgsql.SQL("VACUUM FULL {}.{}").format(
+            pgsql.Identifier(self.schema), pgsql.Identifier(table)
+        )
+        with self.datastore.pool.connection() as conn:  # autocommit: VACUUM needs it
+            conn.execute(statement)
 
 
 class PostgresBackend(Backend):

@@ -63,7 +63,7 @@ def appoint(
         rule = cmd.terms.rules.office(office)
         assert rule is not None
         holding_id = roll.appoint(
-            body_members=_body_members(cmd, rule.body, start),
+            body_members=body_members(cmd, rule.body, start),
             terms=cmd.terms,
             via=via,
             member_id=member_id,
@@ -146,7 +146,7 @@ def _office_holders(cmd: Command, body: str, day: date) -> int:
     return count
 
 
-def _body_members(cmd: Command, body: str, day: date) -> int:
+def body_members(cmd: Command, body: str, day: date) -> int:
     """How many sit on a body on a day: its seats and the holders of its offices."""
     roster = cmd.find(BodyRoster, BodyRoster.create_id(body))
     seats = sum(1 for t in roster.seats.values() if t.held_on(day)) if roster else 0

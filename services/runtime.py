@@ -18,11 +18,13 @@ from projections.action_items import ActionItemsView
 from projections.alliance_profile import AllianceProfile
 from projections.base import Projection, ProjectionRunner
 from projections.confidentiality import ConfidentialityView
+from projections.elections import ElectionsView
 from projections.key_register import KeyRegister
 from projections.meetings import MeetingCalendar
 from projections.member_register import MemberRegister
 from projections.membership_applications import MembershipApplicationsView
 from projections.minutes import MinutesView
+from projections.motions import MotionsView
 from projections.national_directory import NationalDirectory
 from projections.office_holders import OfficeHolders
 from projections.terms_of_reference import TermsOfReferenceView
@@ -44,6 +46,8 @@ TENANT_PROJECTIONS: Sequence[type[Projection]] = (
     MinutesView,
     ActionItemsView,
     ConfidentialityView,
+    MotionsView,
+    ElectionsView,
 )
 
 

@@ -84,6 +84,21 @@ def views(runtime: Runtime, slug: str) -> Iterator[Sql]:
         yield sql
 
 
+def record_of(runtime: Runtime, slug: str, kind: type[A], aggregate_id: str, what: str) -> A:
+    """One aggregate of an existing alliance, as its events make it (for reads that need
+    the record itself rather than a projection, e.g. a recount)."""
+    directory_entry(runtime, slug)
+    uuid = as_uuid(aggregate_id)
+    with runtime.tenant(slug) as store:
+        try:
+            found = store.app.repository.get(uuid) if uuid is not None else None
+        except AggregateNotFoundError:
+            found = None
+    if not isinstance(found, kind):
+        raise NotFound(f"no {what} {aggregate_id!r} in this alliance")
+    return found
+
+
 def rules_in_force(runtime: Runtime, slug: str) -> Version:
     """The ToR version in force now (for reads that compare the record with the rules)."""
     directory_entry(runtime, slug)

@@ -76,6 +76,8 @@ RULES = Rules(
             selection="elected",
             election=Election(
                 method="simple-majority",
+                # "elected by a simple majority of voting Alliance members"
+                majority="of-voting-members",
                 secret_ballot=True,
                 statement_word_limit=STATEMENT_WORD_LIMIT,
                 electorate="voting-members",

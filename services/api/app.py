@@ -18,6 +18,8 @@ from infra.settings import Settings
 from infra.telemetry import Telemetry
 from services import access
 from services.api.auth import PUBLIC_PATHS, BearerKeyMiddleware
+from services.api.decisions import MotionController
+from services.api.elections import ElectionController
 from services.api.events import EventLogController
 from services.api.keys import KeyController
 from services.api.meetings import ComplianceController, MeetingController
@@ -82,6 +84,8 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             MinutesController,
             ActionItemController,
             ConfidentialityController,
+            MotionController,
+            ElectionController,
             MetaController,
             PublicSite,
             stylesheet,

@@ -17,7 +17,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from domain.values import Role
 from services import access, onboarding
 from services.access import Principal
-from services.errors import Forbidden, NotFound, Unauthenticated
+from services.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
 from services.runtime import Runtime
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
@@ -69,6 +69,22 @@ def allow(*roles: Role) -> Guard:
         raise Forbidden(f"this needs a key with the role {names}; yours is {principal.role.value}")
 
     return guard
+
+
+def acting_member(user: Principal, member_id: str | None, act: str) -> str:
+    """The member organisation a call acts for: a member key's own (it may not name
+    another); officers and tenant admins must name one."""
+    if user.role is Role.MEMBER:
+        if user.member_id is None:
+            raise Forbidden(
+                f"this member key speaks for no member organisation, so it cannot {act}"
+            )
+        if member_id is not None and member_id != user.member_id:
+            raise Forbidden(f"a member key can {act} only for its own organisation")
+        return user.member_id
+    if member_id is None:
+        raise InvalidRequest(f"name the member organisation (member_id) to {act} for")
+    return member_id
 
 
 def any_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

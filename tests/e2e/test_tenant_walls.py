@@ -7,6 +7,8 @@ ACCESS fails this suite until someone decides who may call it.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -32,6 +34,8 @@ READERS = {"platform-admin", "tenant-admin", "officer", "member", "auditor"}
 EDITORS = {"tenant-admin", "officer"}
 RUNNERS = EDITORS
 RECORD_READERS = {"tenant-admin", "officer", "auditor"}
+VOTERS = {"tenant-admin", "officer", "member"}
+LOG_READERS = {"tenant-admin", "auditor"}
 
 # operationId -> who may call it. Tenant roles act on their own alliance only.
 ACCESS: dict[str, set[str]] = {
@@ -134,6 +138,32 @@ ACCESS: dict[str, set[str]] = {
     "completeActionItem": RUNNERS,
     "getConfidentialReaders": READERS,
     "setConfidentialReaders": {"tenant-admin"},
+    # Motions and elections: read by every key of the alliance (and the platform admin),
+    # run by officers and tenant admins; voting also with a member organisation's own key.
+    # The handlers refuse a member key acting for another organisation, and any key but
+    # the organisation's own casting a secret ballot (403): the sweep points the member
+    # key at its own organisation and casts in an open election; the refusals have tests
+    # of their own below.
+    "listMotions": READERS,
+    "getVotingRecord": READERS,
+    "getMotion": READERS,
+    "proposeMotion": RUNNERS,
+    "seekConsensus": RUNNERS,
+    "openMotionVoting": RUNNERS,
+    "castVote": VOTERS,
+    "closeMotionVoting": RUNNERS,
+    "giveCastingVote": RUNNERS,
+    "withdrawMotion": RUNNERS,
+    "listElections": READERS,
+    "getElection": READERS,
+    "recountElection": LOG_READERS,
+    "openElection": RUNNERS,
+    "nominateCandidate": VOTERS,
+    "withdrawNomination": VOTERS,
+    "openElectionVoting": RUNNERS,
+    "castBallot": VOTERS,
+    "closeElection": RUNNERS,
+    "cancelElection": RUNNERS,
 }
 TENANT_ROLES = ["tenant-admin", "officer", "member", "auditor"]
 
@@ -161,6 +191,21 @@ WALL_AMENDMENT = {
                 "selection": "elected",
                 "election": {},
                 "term_months": 12,
+                # Many seats: the sweep opens an election of one seat for each call that
+                # changes one, and seats being elected are not vacant for another.
+                "seats": 50,
+            },
+        },
+        {
+            "path": "offices.treasurer",
+            "value": {
+                "key": "treasurer",
+                "name": "Treasurer",
+                "body": "full-membership",
+                "selection": "elected",
+                "election": {"secret_ballot": True},
+                "term_months": 12,
+                "seats": 50,
             },
         },
     ],
@@ -204,10 +249,23 @@ class Objects:
         self.post(f"/minutes/{self.minutes}/corrections", CORRECTION)
         self.action_item = self.action_items(self.minutes)[0]
         self.draft = self.new_minutes(stage="draft")
+        # Motions, put to the full membership at a held meeting the world's member
+        # attended: one proposed, one open for votes. Elections to the vice-chair (an
+        # open ballot): one taking nominations, with the world's member standing; one
+        # open for votes; one counted.
+        self.held_meeting = self.new_meeting(held=True)
+        self.motion = self.new_motion()
+        self.voting_motion = self.new_motion(stage="voting")
+        #: Election id -> (voting opens, voting closes), and -> its first candidate.
+        self.windows: dict[str, tuple[datetime, datetime]] = {}
+        self.nominees: dict[str, str] = {}
+        self.election, self.candidate = self.new_election()
+        self.ballot_election, _ = self.new_election(stage="voting")
+        self.closed_election, _ = self.new_election(stage="closed")
 
     def post(self, path: str, body: Any = None, *, then: str | None = None) -> dict[str, Any]:
         response = self.client.post(f"/v1/tenants/{self.slug}{path}", json=body, headers=self.admin)
-        assert response.status_code in (200, 201), (path, response.text)
+        assert response.status_code in (200, 201, 202), (path, response.text)
         answer = dict(response.json())
         if then == "/approve":
             approve = {"body": "full-membership", "decision_ref": "wall set-up"}
@@ -356,6 +414,70 @@ class Objects:
         )
         return [item["action_item_id"] for item in found.json()["items"]]
 
+    def new_motion(self, *, stage: str = "proposed") -> str:
+        """A motion to the full membership: `proposed`; `no-consensus` (sought, not
+        reached, at the held meeting); or `voting` (then put to the vote there)."""
+        body = {"body": "full-membership", "text": "Canary motion"}
+        motion_id = str(self.post("/motions", body)["motion_id"])
+        if stage in {"no-consensus", "voting"}:
+            sought = {"meeting_id": self.held_meeting, "reached": False}
+            self.post(f"/motions/{motion_id}/consensus", sought)
+        if stage == "voting":
+            self.post(f"/motions/{motion_id}/voting", {"meeting_id": self.held_meeting})
+        return motion_id
+
+    @contextmanager
+    def clock_at(self, moment: datetime | None) -> Iterator[None]:
+        """Run what follows with the process's clock at `moment` (None: as it is)."""
+        runtime = self.client.app.state.runtime
+        kept = runtime.clock
+        if moment is not None:
+            runtime.clock = lambda: moment
+        try:
+            yield
+        finally:
+            runtime.clock = kept
+
+    def new_election(
+        self, *, office: str = "vice-chair", stage: str = "nominating"
+    ) -> tuple[str, str]:
+        """An election with one candidate of the world's member, and its candidate id:
+        `nominating` (voting opens tomorrow), `voting` (opened then, the clock moved
+        there for the step) or `closed` (the world's member voted blank, counted after
+        the window closed)."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        opens, closes = now + timedelta(days=1), now + timedelta(days=2)
+        windows = {
+            "office": office,
+            "seats": 1,
+            "nominations_close": opens.isoformat(),
+            "voting_opens": opens.isoformat(),
+            "voting_closes": closes.isoformat(),
+        }
+        election_id = str(self.post("/elections", windows)["election_id"])
+        self.windows[election_id] = (opens, closes)
+        nominee = {
+            "member_id": self.member,
+            "person_name": f"Canary nominee {next(_fresh)}",
+            "statement": "Canary statement",
+        }
+        candidate_id = str(
+            self.post(f"/elections/{election_id}/nominations", nominee)["candidates"][-1][
+                "candidate_id"
+            ]
+        )
+        self.nominees[election_id] = candidate_id
+        if stage in {"voting", "closed"}:
+            with self.clock_at(opens + timedelta(minutes=1)):
+                self.post(f"/elections/{election_id}/voting")
+        if stage == "closed":
+            # A blank ballot: no one is elected, so the office stays vacant for others.
+            ballot = {"choices": [], "member_id": self.member}
+            self.post(f"/elections/{election_id}/ballots", ballot)
+            with self.clock_at(closes + timedelta(minutes=1)):
+                self.post(f"/elections/{election_id}/close")
+        return election_id, candidate_id
+
 
 #: Kinship-care's work plan is agreed (and evaluated) by its executive committee.
 PLAN_BODY = "executive-committee"
@@ -445,8 +567,12 @@ class World:
             "{meeting_id}": objects.meeting,
             "{minutes_id}": objects.minutes,
             "{action_item_id}": objects.action_item,
+            "{motion_id}": objects.motion,
+            "{election_id}": objects.election,
+            "{candidate_id}": objects.candidate,
         }
         body: Any = None
+        moment: datetime | None = None
         if operation == "onboardTenant":
             body = {
                 "slug": f"fresh-{next(_fresh)}",
@@ -475,6 +601,8 @@ class World:
             body = {"outcome": "no-change"}
         elif operation in MEETING_OPERATIONS:
             body = self._meeting_call(operation, objects, params, fresh_victim)
+        elif operation in DECISION_OPERATIONS:
+            body, moment = self._decision_call(operation, objects, params, fresh_victim)
         else:
             body = self._membership_call(operation, objects, params, fresh_victim)
         amendment_id = self.amendments[target]
@@ -496,7 +624,73 @@ class World:
             url = url.replace(name, str(value))
         if operation == "diffTermsVersions":
             url += "?from=1&to=1"
-        return self.client.request(method, url, json=body, headers=headers)
+        if operation == "getVotingRecord":
+            url += f"?member_id={objects.member}"
+        with objects.clock_at(moment):
+            return self.client.request(method, url, json=body, headers=headers)
+
+    @staticmethod
+    def _decision_call(
+        operation: str, objects: Objects, params: dict[str, Any], fresh: bool
+    ) -> tuple[Any, datetime | None]:
+        """The body of a motion or election operation, and the moment to make the call
+        at (None: now); with `fresh`, the path parameters are pointed at new objects the
+        call may change (else at the stable ones). Opening and closing an election's
+        vote happen with the clock moved into, or past, its voting window."""
+        member = objects.member
+        if operation in {"seekConsensus", "withdrawMotion"} and fresh:
+            params["{motion_id}"] = objects.new_motion()
+        if operation == "openMotionVoting" and fresh:
+            params["{motion_id}"] = objects.new_motion(stage="no-consensus")
+        if operation == "closeMotionVoting":
+            params["{motion_id}"] = (
+                objects.new_motion(stage="voting") if fresh else objects.voting_motion
+            )
+        if operation in {"castVote", "giveCastingVote"}:
+            params["{motion_id}"] = objects.voting_motion
+        if operation in {"openElectionVoting", "cancelElection"} and fresh:
+            params["{election_id}"] = objects.new_election()[0]
+        if operation in {"castBallot", "closeElection"}:
+            stable = objects.ballot_election
+            params["{election_id}"] = objects.new_election(stage="voting")[0] if fresh else stable
+        if operation == "recountElection":
+            params["{election_id}"] = objects.closed_election
+        if operation == "withdrawNomination" and fresh:
+            nominee = {"member_id": member, "person_name": "Canary", "statement": "s"}
+            nominee["person_name"] += f" nominee {next(_fresh)}"
+            answer = objects.post(f"/elections/{objects.election}/nominations", nominee)
+            params["{candidate_id}"] = answer["candidates"][-1]["candidate_id"]
+        moment = None
+        if operation in {"openElectionVoting", "closeElection"}:
+            opens, closes = objects.windows[params["{election_id}"]]
+            moment = opens if operation == "openElectionVoting" else closes
+            moment += timedelta(minutes=1)
+        election = params["{election_id}"]
+        bodies: dict[str, Any] = {
+            "proposeMotion": {"body": "full-membership", "text": "Canary motion"},
+            "seekConsensus": {"meeting_id": objects.held_meeting, "reached": False},
+            "openMotionVoting": {"meeting_id": objects.held_meeting},
+            "castVote": {"choice": "for", "member_id": member},
+            # Kinship-care names no casting-vote office, so no motion is ever tied: 409.
+            "giveCastingVote": {"votes": [{"holding_id": objects.chair, "choice": "for"}]},
+            "withdrawMotion": {"reason": "wall check"},
+            "openElection": {
+                "office": "vice-chair",
+                "seats": 1,
+                "nominations_close": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                "voting_opens": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                "voting_closes": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+            },
+            "nominateCandidate": {
+                "member_id": member,
+                "person_name": f"Canary nominee {next(_fresh)}",
+                "statement": "Canary statement",
+            },
+            "withdrawNomination": {"reason": "wall check"},
+            "castBallot": {"choices": [objects.nominees[election]], "member_id": member},
+            "cancelElection": {"reason": "wall check"},
+        }
+        return bodies.get(operation), moment
 
     @staticmethod
     def _meeting_call(operation: str, objects: Objects, params: dict[str, Any], fresh: bool) -> Any:
@@ -681,6 +875,28 @@ MEETING_BODIES: dict[str, Any] = {
     "completeActionItem": {"note": "wall check"},
     "setConfidentialReaders": {"readers": ["officer", "tenant-admin"]},
 }
+DECISION_OPERATIONS = {
+    "listMotions",
+    "getVotingRecord",
+    "getMotion",
+    "proposeMotion",
+    "seekConsensus",
+    "openMotionVoting",
+    "castVote",
+    "closeMotionVoting",
+    "giveCastingVote",
+    "withdrawMotion",
+    "listElections",
+    "getElection",
+    "recountElection",
+    "openElection",
+    "nominateCandidate",
+    "withdrawNomination",
+    "openElectionVoting",
+    "castBallot",
+    "closeElection",
+    "cancelElection",
+}
 MEETING_OPERATIONS = {
     "listMeetings",
     "getMeeting",
@@ -784,7 +1000,7 @@ def test_each_role_gets_exactly_the_operations_it_is_allowed(world, client):
                 operation, method, path, "alpha-alliance", world.headers("alpha-alliance", role)
             )
             if PUBLIC in allowed or ANY_KEY in allowed or role in allowed:
-                assert response.status_code in (200, 201, 204, 409), (
+                assert response.status_code in (200, 201, 202, 204, 409), (
                     operation,
                     role,
                     response.text,
@@ -830,3 +1046,66 @@ def test_tenant_keys_cannot_see_the_national_directory(world, client):
         response = client.get("/v1/tenants", headers=world.headers("alpha-alliance", role))
         assert response.status_code == 403
         assert "beta-alliance" not in response.text
+
+
+def test_a_secret_ballot_is_cast_only_with_the_organisations_own_key(world, client):
+    alpha = world.objects["alpha-alliance"]
+    election, candidate = alpha.new_election(office="treasurer", stage="voting")
+    path = f"/v1/tenants/alpha-alliance/elections/{election}/ballots"
+    ballot = {"choices": [candidate], "member_id": alpha.member}
+    callers = [("alpha-alliance", r) for r in ("platform-admin", "tenant-admin", "officer")]
+    callers += [("alpha-alliance", "auditor")] + [("beta-alliance", r) for r in TENANT_ROLES]
+    before = whole_log(world, client)
+
+    refused = {
+        caller: client.post(path, json=ballot, headers=world.headers(*caller)) for caller in callers
+    }
+
+    assert {caller: r.status_code for caller, r in refused.items()} == {
+        caller: 403 if caller[0] == "alpha-alliance" else 404 for caller in callers
+    }
+    assert all(candidate not in r.text for r in refused.values())
+    assert whole_log(world, client) == before
+    own = client.post(path, json=ballot, headers=world.headers("alpha-alliance", "member"))
+    assert own.status_code == 202, own.text
+    assert own.json()["voted"] == [alpha.member] and own.json()["open_votes"] is None
+    assert {c["votes"] for c in own.json()["candidates"]} == {None}
+
+
+def test_a_member_key_acts_only_for_its_own_organisation(world, client):
+    alpha = world.objects["alpha-alliance"]
+    other = alpha.new_member()
+    standing = alpha.post(
+        f"/elections/{alpha.election}/nominations",
+        {"member_id": other, "person_name": "Canary other nominee", "statement": "s"},
+    )["candidates"][-1]["candidate_id"]
+    base = "/v1/tenants/alpha-alliance"
+    election = alpha.ballot_election
+    attempts = {
+        "castVote": (
+            f"/motions/{alpha.voting_motion}/votes",
+            {"choice": "for", "member_id": other},
+        ),
+        "castBallot": (
+            f"/elections/{election}/ballots",
+            {"choices": [alpha.nominees[election]], "member_id": other},
+        ),
+        "nominateCandidate": (
+            f"/elections/{alpha.election}/nominations",
+            {"member_id": other, "person_name": "Canary", "statement": "s"},
+        ),
+        "withdrawNomination": (
+            f"/elections/{alpha.election}/nominations/{standing}/withdraw",
+            {"reason": "not ours"},
+        ),
+    }
+    before = whole_log(world, client)
+    member = world.headers("alpha-alliance", "member")
+
+    statuses = {
+        operation: client.post(base + path, json=body, headers=member).status_code
+        for operation, (path, body) in attempts.items()
+    }
+
+    assert statuses == dict.fromkeys(attempts, 403)
+    assert whole_log(world, client) == before

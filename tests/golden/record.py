@@ -20,9 +20,11 @@ from eventsourcing.persistence import JSONTranscoder
 from domain.action_items import ActionItem
 from domain.amendments import Changes, ClauseChange, RuleChange
 from domain.confidentiality import ConfidentialityPolicy
+from domain.elections import BallotBox, CandidateFacts, Election
 from domain.meetings import Attendee, Meeting
 from domain.membership import MembershipApplication
 from domain.minutes import Action, Item, Minutes
+from domain.motions import Decides, MeetingFacts, Motion
 from domain.offices import BodyRoster, OfficeRoll
 from domain.rule_checks import Applicant
 from domain.templates import template
@@ -35,6 +37,7 @@ HERE = Path(__file__).parent
 TERMS_LOG = HERE / "terms_of_reference.jsonl"
 MEMBERSHIP_LOG = HERE / "membership.jsonl"
 MEETINGS_LOG = HERE / "meetings.jsonl"
+DECISIONS_LOG = HERE / "decisions.jsonl"
 
 
 def record_terms() -> list[dict[str, object]]:
@@ -428,6 +431,218 @@ def record_meetings() -> list[dict[str, object]]:
     return _stored(meeting, cancelled, minutes, action, policy, app_class=_DatedApplication)
 
 
+def record_decisions() -> list[dict[str, object]]:
+    """Every event type of motions, elections and ballot boxes."""
+    now = datetime.now(UTC)
+    care = _adopted("children-in-care", now)
+    kinship = _adopted("kinship-care", now)
+    main = MeetingFacts(
+        meeting_id="mt-1", body="full-membership", main=True, held=True, quorate=True
+    )
+    members = ["m-1", "m-2", "m-3", "m-4"]
+    stance = Motion.propose(
+        body="full-membership",
+        text="The alliance calls for a care leavers' covenant.",
+        proposer_member_id="m-1",
+        public_stance=True,
+        decides=Decides(),
+        person_name=None,
+        by="key:officer",
+        terms=care,
+    )
+    stance.seek_consensus(meeting=main, reached=False, by="key:officer", terms=care)
+    stance.open_voting(
+        meeting=main,
+        entitled=members,
+        present=members[:2],
+        voting_members=len(members),
+        closes_at=now + timedelta(days=7),
+        now=now,
+        by="key:officer",
+        terms=care,
+    )
+    for member_id, choice in zip(members, ("for", "against", "for", "against"), strict=True):
+        stance.cast(
+            member_id=member_id,
+            representative_id=None,
+            choice=choice,  # type: ignore[arg-type]
+            now=now,
+            by="key:member",
+            terms=care,
+        )
+    stance.close_voting(
+        now=now + timedelta(days=8),
+        casting_holders={"h-1": "m-1", "h-2": "m-2"},
+        by="key:officer",
+        terms=care,
+    )
+    stance.give_casting_vote(
+        holders={"h-1": "m-1", "h-2": "m-2"},
+        votes={"h-1": "for", "h-2": "for"},
+        by="key:officer",
+        terms=care,
+    )
+    appointment = Motion.propose(
+        body="full-membership",
+        text="Appoint a lead member of the education working group.",
+        proposer_member_id=None,
+        public_stance=False,
+        decides=Decides(kind="appointment", office="working-group-lead", member_id="m-3"),
+        person_name="Alex Example",
+        by="key:officer",
+        terms=care,
+    )
+    appointment.seek_consensus(meeting=main, reached=True, by="key:officer", terms=care)
+    appointment.record_effect(ref="holding:h-9")
+    refused = Motion.propose(
+        body="full-membership",
+        text="Appoint another lead member.",
+        proposer_member_id=None,
+        public_stance=False,
+        decides=Decides(kind="appointment", office="working-group-lead", member_id="m-4"),
+        person_name="Sam Example",
+        by="key:officer",
+        terms=care,
+    )
+    refused.seek_consensus(meeting=main, reached=True, by="key:officer", terms=care)
+    refused.record_refused_effect(message="the office is full", violations=[])
+    executive = MeetingFacts(
+        meeting_id="mt-2", body="executive-committee", main=False, held=True, quorate=True
+    )
+    escalated = Motion.propose(
+        body="executive-committee",
+        text="Respond to the consultation on kinship allowances.",
+        proposer_member_id="m-2",
+        public_stance=False,
+        decides=Decides(),
+        person_name=None,
+        by="key:officer",
+        terms=kinship,
+    )
+    escalated.seek_consensus(meeting=executive, reached=False, by="key:officer", terms=kinship)
+    onward = Motion.propose(
+        body="full-membership",
+        text="Respond to the consultation on kinship allowances.",
+        proposer_member_id="m-2",
+        public_stance=False,
+        decides=Decides(),
+        person_name=None,
+        referred_from=str(escalated.id),
+        by="key:officer",
+        terms=kinship,
+    )
+    escalated.refer(to_motion=str(onward.id), terms=kinship)
+    withdrawn = Motion.propose(
+        body="full-membership",
+        text="Withdrawn motion.",
+        proposer_member_id=None,
+        public_stance=False,
+        decides=Decides(),
+        person_name=None,
+        by="key:officer",
+        terms=care,
+    )
+    withdrawn.withdraw(reason="overtaken by events", by="key:officer")
+
+    def election() -> Election:
+        return Election.open(
+            office="co-chair",
+            seats=2,
+            nominations_close=now + timedelta(days=7),
+            voting_opens=now + timedelta(days=7),
+            voting_closes=now + timedelta(days=14),
+            starts_on=None,
+            vacancies=2,
+            continuing_organisations=[],
+            now=now,
+            by="key:officer",
+            terms=care,
+        )
+
+    secret = election()
+    box = BallotBox.place(str(secret.id))
+    candidates = [
+        secret.nominate(
+            candidate=CandidateFacts(
+                member_id=member_id,
+                organisation=f"Org {n}",
+                is_voting_member=True,
+                held_before=False,
+            ),
+            person_name=f"Candidate {n}",
+            statement="I would listen to every member.",
+            now=now,
+            by="key:officer",
+            terms=care,
+        )
+        for n, member_id in enumerate(members[:3])
+    ]
+    secret.withdraw_nomination(candidate_id=candidates[2], reason="stood down", by="key:officer")
+    secret.open_voting(entitled=members, now=now + timedelta(days=8), by="key:officer", terms=care)
+    for member_id in members:
+        secret.record_turnout(
+            member_id=member_id, choices=candidates[:2], now=now + timedelta(days=9), by="key:m"
+        )
+        box.seal("c2VhbGVkIGJhbGxvdCAoZ29sZGVuIGxvZywgbm90IGEgcmVhbCBjaXBoZXJ0ZXh0KQ==")
+    secret.close(
+        sealed_ballots=[candidates[:2]] * len(members),
+        now=now + timedelta(days=15),
+        by="key:officer",
+        terms=care,
+    )
+    secret.record_refused_seat(
+        candidate_id=candidates[1],
+        message="the organisation was suspended before the count",
+        violations=[],
+        by="key:officer",
+    )
+    cancelled = election()
+    cancelled.cancel(reason="rules changed", by="key:officer")
+    separated = _adopted("separated-families", now)
+    open_vote = Election.open(
+        office="chair",
+        seats=1,
+        nominations_close=now + timedelta(days=7),
+        voting_opens=now + timedelta(days=7),
+        voting_closes=now + timedelta(days=14),
+        starts_on=None,
+        vacancies=1,
+        continuing_organisations=[],
+        now=now,
+        by="key:officer",
+        terms=separated,
+    )
+    candidate = open_vote.nominate(
+        candidate=CandidateFacts(
+            member_id="m-1", organisation="Org 1", is_voting_member=True, held_before=False
+        ),
+        person_name="Candidate 1",
+        statement="Open candidacy.",
+        now=now,
+        by="key:officer",
+        terms=separated,
+    )
+    open_vote.open_voting(
+        entitled=members, now=now + timedelta(days=8), by="key:officer", terms=separated
+    )
+    open_vote.record_vote(
+        member_id="m-2", choices=[candidate], now=now + timedelta(days=9), by="key:officer"
+    )
+    return _stored(
+        stance,
+        appointment,
+        refused,
+        escalated,
+        onward,
+        withdrawn,
+        secret,
+        box,
+        cancelled,
+        open_vote,
+        app_class=_DatedApplication,
+    )
+
+
 class _DatedApplication(Application):
     """Keeps days (meeting dates, due dates) as the alliance store does."""
 
@@ -471,6 +686,7 @@ def main() -> None:
         (TERMS_LOG, record_terms),
         (MEMBERSHIP_LOG, record_membership),
         (MEETINGS_LOG, record_meetings),
+        (DECISIONS_LOG, record_decisions),
     ):
         if path.exists():
             print(f"{path.name} exists: golden logs are never rewritten")

@@ -18,6 +18,7 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
 from domain.action_items import DONE, ActionItem
 from domain.confidentiality import ConfidentialityPolicy
+from domain.elections import BallotBox, Election, tally
 from domain.meetings import CANCELLED, HELD, Meeting
 from domain.membership import (
     ADMITTED,
@@ -30,6 +31,7 @@ from domain.membership import (
 from domain.membership import WITHDRAWN as APPLICATION_WITHDRAWN
 from domain.minutes import APPROVED as MINUTES_APPROVED
 from domain.minutes import Minutes, commitment
+from domain.motions import Motion
 from domain.offices import BodyRoster, OfficeRoll
 from domain.terms import APPROVED, REJECTED, WITHDRAWN, TermsOfReference
 from domain.work_plan import EVALUATED, AnnualWorkPlan
@@ -223,4 +225,76 @@ def test_the_golden_logs_hold_every_event_type_of_meetings_minutes_and_actions()
     }
 
     assert len(declared) == 16
+    assert declared <= recorded, f"record the new event types too: {sorted(declared - recorded)}"
+
+
+DECISION_AGGREGATES = (Motion, Election, BallotBox)
+
+
+def test_the_golden_decisions_log_replays_with_todays_code():
+    app = load("decisions.jsonl", DatedApplication)
+    rows = _rows("decisions.jsonl")
+    found = [
+        app.repository.get(aggregate_id)
+        for aggregate_id in dict.fromkeys(UUID(row["originator_id"]) for row in rows)
+    ]
+    motions = [m for m in found if isinstance(m, Motion)]
+    assert sorted(m.status for m in motions) == [
+        "carried",
+        "carried",
+        "carried",
+        "proposed",
+        "referred",
+        "withdrawn",
+    ]
+    stance = next(m for m in motions if m.public_stance)
+    assert stance.electorate == ("m-1", "m-2", "m-3", "m-4")
+    assert stance.casting_office == "co-chair"
+    referred = next(m for m in motions if m.status == "referred")
+    onward = next(m for m in motions if m.status == "proposed")
+    (decided,) = [
+        r["state"]
+        for r in rows
+        if r["topic"].endswith("Motion.Decided") and r["originator_id"] == str(referred.id)
+    ]
+    assert decided["referred_to"] == str(onward.id)
+    assert decided["rule"] == "decisions.executive-committee.escalate_to"
+    elections = {e.status: e for e in found if isinstance(e, Election)}
+    closed = elections["closed"]
+    assert closed.secret_ballot is True and len(closed.voted) == 4
+    again = tally(
+        election_id=str(closed.id),
+        ballots=closed.ballots,
+        candidates=closed.standing(),
+        seats=closed.seats,
+        method=closed.method,
+        distinct_organisations=closed.distinct_organisations,
+        taken_organisations=closed.continuing,
+    )
+    assert again.elected == closed.elected == closed.result["elected"]
+    assert again.seed == closed.result["seed"]
+    assert elections["voting"].open_ballots == {"m-2": [next(iter(elections["voting"].candidates))]}
+    (box,) = [b for b in found if isinstance(b, BallotBox)]
+    assert box.election_id == str(closed.id) and len(box.sealed) == 4
+    # A secret ballot's turnout event names the organisation and nothing it chose.
+    turnout = [r["state"] for r in rows if r["topic"].endswith("Election.BallotCast")]
+    assert all(set(state) == {"member_id", "by", "timestamp"} for state in turnout)
+
+
+def test_the_golden_logs_hold_every_event_type_of_decisions():
+    recorded = {
+        json.loads(line)["topic"].split(":", 1)[1]
+        for path in GOLDEN.glob("decisions*.jsonl")
+        for line in path.read_text().splitlines()
+    }
+    declared = {
+        f"{kind.__name__}.{name}"
+        for kind in DECISION_AGGREGATES
+        for name, value in vars(kind).items()
+        if isinstance(value, type)
+        and issubclass(value, kind.Event)
+        and name not in ("Event", "Created")
+    }
+
+    assert len(declared) == 21
     assert declared <= recorded, f"record the new event types too: {sorted(declared - recorded)}"
