@@ -596,7 +596,8 @@ class Election(Aggregate):
             ballots = [sorted(b) for b in sealed_ballots]
         else:
             ballots = [sorted(self.open_ballots[m]) for m in sorted(self.open_ballots)]
-        if lot_commitment(lot_nonce) != self.lot_commitment if self.lot_commitment else lot_nonce:
+        committed = lot_commitment(lot_nonce) if self.lot_commitment else ""
+        if committed != self.lot_commitment or (not self.lot_commitment and lot_nonce):
             raise ElectionStateConflict(
                 "the lot's nonce does not match the commitment made when the election opened"
             )
