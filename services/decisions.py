@@ -41,12 +41,7 @@ def _meeting(cmd: Command, meeting_id: str) -> MeetingFacts:
 def voting_members(cmd: Command) -> list[str]:
     """The ids of the members entitled to vote now (active, full members)."""
     with cmd.store.read() as sql:
-        return [
-            row["member_id"]
-            for row in member_register.members(
-                sql, status="active", standing="member", after=0, limit=1_000_000
-            )
-        ]
+        return member_register.voting_member_ids(sql)
 
 
 def entitled_voters(cmd: Command, body: str, day: date) -> list[str]:

@@ -134,8 +134,7 @@ def withdraw_nomination(
 
 def candidate_member(runtime: Runtime, slug: str, election_id: str, candidate_id: str) -> str:
     """The member organisation a candidate stands for (to check a member key's reach)."""
-    with command(runtime, slug, "find_candidate") as cmd:
-        found = _election(cmd, election_id).candidates.get(candidate_id)
+    found = record_of(runtime, slug, Election, election_id, "election").candidates.get(candidate_id)
     if found is None:
         raise NotFound(f"no candidate {candidate_id!r} in this election")
     return found.member_id

@@ -131,12 +131,7 @@ def hold(
         for member_id in apologies:
             cmd.get(Member, member_id, "member")
         with cmd.store.read() as sql:
-            voting = [
-                row["member_id"]
-                for row in member_register.members(
-                    sql, status="active", standing="member", after=0, limit=1_000_000
-                )
-            ]
+            voting = member_register.voting_member_ids(sql)
         meeting.hold(
             attendance=attendance,
             apologies=apologies,

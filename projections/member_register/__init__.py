@@ -212,6 +212,15 @@ def members(
     )
 
 
+def voting_member_ids(sql: Sql) -> list[str]:
+    """The ids of the members entitled to vote (active full members), in admission order."""
+    rows = sql.all(
+        "SELECT member_id FROM members WHERE status = ? AND standing = ? ORDER BY seq",
+        ("active", "member"),
+    )
+    return [row["member_id"] for row in rows]
+
+
 def representatives(sql: Sql, member_id: str) -> list[dict[str, Any]]:
     rows = sql.all(
         f"SELECT {REPRESENTATIVE_COLUMNS} FROM representatives"  # noqa: S608

@@ -211,9 +211,7 @@ class MotionsView(Projection):
             referred_to=event.referred_to,
         )
 
-    @on(Motion.EffectApplied)
-    def effect_applied(self, sql: Sql, event: Any, position: int) -> None:
-        effect = {"applied": True, "kind": event.kind, "ref": event.ref}
+    def _effect(self, sql: Sql, event: Any, position: int, effect: dict[str, Any]) -> None:
         step = {"step": "effect", **effect, "under_version": event.under_version}
         self._step(
             sql,
@@ -221,6 +219,10 @@ class MotionsView(Projection):
             {**step, "position": position},
             effect=json_text(effect),
         )
+
+    @on(Motion.EffectApplied)
+    def effect_applied(self, sql: Sql, event: Any, position: int) -> None:
+        self._effect(sql, event, position, {"applied": True, "kind": event.kind, "ref": event.ref})
 
     @on(Motion.EffectRefused)
     def effect_refused(self, sql: Sql, event: Any, position: int) -> None:
@@ -230,13 +232,7 @@ class MotionsView(Projection):
             "message": event.message,
             "violations": event.violations,
         }
-        step = {"step": "effect", **effect, "under_version": event.under_version}
-        self._step(
-            sql,
-            str(event.originator_id),
-            {**step, "position": position},
-            effect=json_text(effect),
-        )
+        self._effect(sql, event, position, effect)
 
     @on(Motion.Withdrawn)
     def withdrawn(self, sql: Sql, event: Any, position: int) -> None:
