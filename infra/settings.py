@@ -31,6 +31,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 10
     #: Largest request body accepted, in bytes.
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 65536
+    #: PostgreSQL: a URL for the role that owns the schemas and event tables. When set,
+    #: stores are provisioned with it and database_url's role (the application role) is
+    #: granted only SELECT and INSERT on the event tables.
+    database_owner_url: str | None = None
+    #: The Ed25519 key that signs audit checkpoints (PEM, PKCS#8). Absent: a key is made
+    #: on first use under data_dir/signing/. Every process of a deployment must share it.
+    signing_key_file: str | None = None
+    #: Seconds between scheduled checkpoints of every alliance whose log grew (0: never).
+    checkpoint_interval: Annotated[int, msgspec.Meta(ge=0)] = 86400
+    #: A folder where every checkpoint is also written, one file each, for the operator
+    #: to ship off the platform (absent: not written).
+    checkpoint_dir: str | None = None
 
     @property
     def uses_postgres(self) -> bool:
@@ -43,13 +55,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         for key, value in environ.items():
             if key.startswith(PREFIX) and not key.startswith("CONCORD_TEST_"):
                 values[key[len(PREFIX) :].lower()] = value
-        if values.get("database_url", "").strip() == "":
-            values.pop("database_url", None)
-        url = values.get("database_url")
-        if url is not None and not url.startswith(("postgresql://", "postgres://")):
+        for name in ("database_url", "database_owner_url", "signing_key_file", "checkpoint_dir"):
+            if values.get(name, "").strip() == "":
+                values.pop(name, None)
+        for name in ("database_url", "database_owner_url"):
+            url = values.get(name)
+            if url is not None and not url.startswith(("postgresql://", "postgres://")):
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()} must be a postgresql:// URL, or be left unset "
+                    "for the embedded SQLite store"
+                )
+        if "database_owner_url" in values and "database_url" not in values:
             raise SettingsError(
-                "CONCORD_DATABASE_URL must be a postgresql:// URL, or be left unset for "
-                "the embedded SQLite store"
+                "CONCORD_DATABASE_OWNER_URL is only used with CONCORD_DATABASE_URL (PostgreSQL)"
             )
         try:
             return msgspec.convert(values, cls, strict=False)

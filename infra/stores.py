@@ -283,9 +283,21 @@ class SharedPoolApplicationRecorder(PostgresApplicationRecorder):
             if "CREATE TYPE" not in statement.as_string()
             and "CREATE OR REPLACE FUNCTION" not in statement.as_string()
         ]
+        self.sql_create_statements += append_only(datastore.schema, events_table_name)
         self._insert_prefix = pgsql.SQL(
             "INSERT INTO {}.{} (originator_id, originator_version, topic, state) VALUES "
         ).format(pgsql.Identifier(datastore.schema), pgsql.Identifier(events_table_name))
+        self._writers_lock = pgsql.SQL("SELECT pg_advisory_xact_lock(hashtext({}))").format(
+            pgsql.Literal(f"{datastore.schema}.{events_table_name}")
+        )
+
+    def _lock_table(self, curs: Any) -> None:
+        # One writer at a time, so positions commit in the order they are issued and a
+        # reader never passes a gap that fills later. eventsourcing takes an EXCLUSIVE
+        # table lock for this, which needs UPDATE or DELETE rights the application role
+        # does not have; a transaction-scoped advisory lock serialises the same writers.
+        curs.execute(self.lock_table_statements[0])  # SET LOCAL lock_timeout
+        curs.execute(self._writers_lock)
 
     def _insert_stored_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -297,6 +309,45 @@ class SharedPoolApplicationRecorder(PostgresApplicationRecorder):
         for event in stored_events:
             params += [event.originator_id, event.originator_version, event.topic, event.state]
         curs.execute(self._insert_prefix + rows + pgsql.SQL(" RETURNING notification_id"), params)
+
+
+APPEND_ONLY_FUNCTION = "concord_refuse_rewrite"
+
+
+def append_only(schema: str, table: str) -> list[pgsql.Composed]:
+    """The statement making a table append-only for everyone, its owner included: a
+    trigger refuses UPDATE, DELETE and TRUNCATE, and nobody is granted them. Installed
+    once (so stores opening concurrently do not rewrite the catalogue each time)."""
+    names = {
+        "schema": pgsql.Identifier(schema),
+        "table": pgsql.Identifier(table),
+        "function": pgsql.Identifier(APPEND_ONLY_FUNCTION),
+        "qualified": pgsql.Literal(pgsql.Identifier(schema, table).as_string(None)),
+    }
+    body = pgsql.SQL(
+        "CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS trigger"
+        " LANGUAGE plpgsql AS $fn$ BEGIN RAISE EXCEPTION"
+        " 'the event log is append-only: % on %.% is refused',"
+        " TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';"
+        " END $fn$;"
+        " CREATE TRIGGER concord_append_only BEFORE UPDATE OR DELETE"
+        " ON {schema}.{table} FOR EACH ROW EXECUTE FUNCTION {schema}.{function}();"
+        " CREATE TRIGGER concord_no_truncate BEFORE TRUNCATE"
+        " ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}();"
+        " REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.{table} FROM PUBLIC;"
+    ).format(**names)
+    return [
+        pgsql.SQL(
+            "DO $do$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger"
+            " WHERE tgname = 'concord_append_only' AND tgrelid = {qualified}::regclass)"
+            " THEN {body} END IF; END $do$"
+        ).format(body=body, **names)
+    ]
+
+
+def events_table(store: str) -> str:
+    """The name eventsourcing gives a store's event table (after its Application's name)."""
+    return "platform_events" if store == PLATFORM else "alliance_events"
 
 
 class SharedPoolPostgresFactory(PostgresFactory):
@@ -347,9 +398,24 @@ class PostgresBackend(Backend):
 
     kind = "postgresql"
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, owner_url: str | None = None) -> None:
         self.url = url
         self.pool_size = pool_size
+        #: Provisioning runs as the owner role when one is configured; the application
+        #: role then reads and appends events and can do nothing else to them.
+        self.owner_pool: ConnectionPool[Any] | None = None
+        if owner_url is not None:
+            self.owner_pool = ConnectionPool(
+                conninfo=owner_url,
+                kwargs={"row_factory": dict_row},
+                connection_class=psycopg.Connection,
+                min_size=0,
+                max_size=2,
+                open=False,
+                configure=_autocommit,
+                timeout=10.0,
+                name="concord-owner",
+            )
         # The pool every store of this process draws on: connections stay bounded by
         # pool_size however many tenants are served.
         self.pool: ConnectionPool[Any] = ConnectionPool(
@@ -365,7 +431,10 @@ class PostgresBackend(Backend):
         )
 
     def application_env(self, store: str) -> dict[str, str]:
-        return {"PERSISTENCE_MODULE": "eventsourcing.postgres"}
+        env = {"PERSISTENCE_MODULE": "eventsourcing.postgres"}
+        if self.owner_pool is not None:
+            env["CREATE_TABLE"] = "no"  # the owner made them; this role could not
+        return env
 
     def factory(self, store: str, env: Any) -> InfrastructureFactory[Any]:
         self._open()
@@ -385,11 +454,36 @@ class PostgresBackend(Backend):
         return row is not None
 
     def provision(self, store: str) -> None:
-        statement = pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-            pgsql.Identifier(schema_name(store))
-        )
+        schema = pgsql.Identifier(schema_name(store))
+        statement = pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema)
+        if self.owner_pool is None:
+            with self.connection() as conn:
+                conn.execute(statement)
+            return
+        self.owner_pool.open(wait=False)
         with self.connection() as conn:
+            app_role = conn.execute("SELECT current_user AS role").fetchone()["role"]  # type: ignore[index]
+        with self.owner_pool.connection() as conn:
             conn.execute(statement)
+        # The event table, its index and its append-only trigger, made by the owner.
+        owner_store = SharedPoolDatastore(self.owner_pool, schema_name(store), lock_timeout=5)
+        SharedPoolApplicationRecorder(
+            owner_store, events_table_name=events_table(store)
+        ).create_table()
+        names = {
+            "schema": schema,
+            "table": pgsql.Identifier(events_table(store)),
+            "sequence": pgsql.Identifier(f"{events_table(store)}_notification_id_seq"),
+            "role": pgsql.Identifier(app_role),
+        }
+        grants = [
+            "GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}",
+            "GRANT SELECT, INSERT ON {schema}.{table} TO {role}",
+            "GRANT USAGE ON SEQUENCE {schema}.{sequence} TO {role}",
+        ]
+        with self.owner_pool.connection() as conn:
+            for grant in grants:
+                conn.execute(pgsql.SQL(grant).format(**names))
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -406,6 +500,8 @@ class PostgresBackend(Backend):
 
     def close(self) -> None:
         self.pool.close()
+        if self.owner_pool is not None:
+            self.owner_pool.close()
 
 
 def _autocommit(conn: psycopg.Connection[Any]) -> None:
@@ -413,7 +509,13 @@ def _autocommit(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SET idle_in_transaction_session_timeout = '30s'")
 
 
-def make_backend(database_url: str | None, data_dir: str, *, pool_size: int) -> Backend:
+def make_backend(
+    database_url: str | None,
+    data_dir: str,
+    *,
+    pool_size: int,
+    owner_url: str | None = None,
+) -> Backend:
     if database_url:
-        return PostgresBackend(database_url, pool_size=pool_size)
+        return PostgresBackend(database_url, pool_size=pool_size, owner_url=owner_url)
     return SQLiteBackend(data_dir)

@@ -6,8 +6,10 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
+import msgspec
 import uvicorn
 
 from domain.errors import DomainError
@@ -15,6 +17,7 @@ from domain.values import TENANT_ROLES, Role, Template
 from infra.settings import Settings, SettingsError
 from services import access, onboarding
 from services.api.app import create_app
+from services.audit import bundle, checkpoints, signing, verify
 from services.demo import create_demo
 from services.errors import NotFound
 from services.runtime import Runtime
@@ -195,6 +198,80 @@ def projections_rebuild(tenant: str | None, platform: bool) -> None:
                 applied = store.runner.rebuild()
             where = tenant
     click.echo(f"rebuilt the projections of {where}: {applied} event applications")
+
+
+@main.group()
+def audit() -> None:
+    """Checkpoints, bundles and their offline verification, review packs."""
+
+
+@audit.command("checkpoint")
+@click.option("--tenant", required=True, help="The alliance (slug).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+def audit_checkpoint(tenant: str, out: str) -> None:
+    """Issue a signed checkpoint of the alliance's log now and write it to FILE. Keep it:
+    `concord audit verify BUNDLE --checkpoint FILE` proves nothing it covers changed."""
+    with opened_runtime() as runtime:
+        onboarding.directory_entry(runtime, tenant)
+        with runtime.tenant(tenant) as store:
+            made = checkpoints.issue(runtime, store, "on-demand")
+    Path(out).write_bytes(signing.encode(made))
+    click.echo(
+        f"checkpoint of {tenant}: {made.tree_size} records, root {made.root_hash}, "
+        f"key {made.key_id} -> {out}"
+    )
+
+
+@audit.command("export")
+@click.option("--tenant", required=True, help="The alliance (slug).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option(
+    "--confidential",
+    is_flag=True,
+    help="Include confidential minutes in full (default: withheld, proved by hash only).",
+)
+def audit_export(tenant: str, out: str, confidential: bool) -> None:
+    """Write the alliance's audit bundle (a zip) for offline verification."""
+    with opened_runtime() as runtime:
+        onboarding.directory_entry(runtime, tenant)
+        with open(out, "wb") as target:
+            done = bundle.export(runtime, tenant, target, confidential=confidential)
+    click.echo(
+        f"exported {done.records} records of {tenant} ({done.withheld} withheld as "
+        f"confidential), checkpoint {done.checkpoint.tree_size} root "
+        f"{done.checkpoint.root_hash} -> {out}"
+    )
+
+
+@audit.command("verify")
+@click.argument("bundle_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--checkpoint",
+    "kept_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A checkpoint you kept earlier: the history must still match it.",
+)
+@click.option("--public-key", default=None, help="Require this checkpoint key (hex).")
+def audit_verify(bundle_file: str, kept_file: str | None, public_key: str | None) -> None:
+    """Verify an audit bundle offline (no database, no network). Exit 0: intact;
+    exit 1: not intact, naming the first record or checkpoint that fails."""
+    kept = None
+    if kept_file is not None:
+        try:
+            kept = signing.decode(Path(kept_file).read_bytes())
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            raise click.ClickException(f"{kept_file} is not a checkpoint: {error}") from None
+    verdict = verify.verify_file(bundle_file, kept=kept, trusted_key=public_key)
+    click.echo(verdict.summary())
+    if verdict.intact and kept is None and public_key is None:
+        click.echo(
+            "note: the checkpoints were checked against the keys the bundle itself names; "
+            "give --checkpoint (one you kept) or --public-key to check them against a key "
+            "you trust",
+            err=True,
+        )
+    if not verdict.intact:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

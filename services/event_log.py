@@ -11,7 +11,20 @@ from infra.stores import Sql
 from projections import action_items
 from services.runtime import Runtime
 
-_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+#: The event types `redact_event` may redact for a reader of the log who may not read
+#: confidential minutes.
+REDACTED_TYPES = frozenset(
+    {
+        "MinutesDrafted",
+        "MinutesAmended",
+        "MinutesApproved",
+        "MinutesCorrected",
+        "ActionItemRaised",
+        "ActionItemProgressNoted",
+        "ActionItemCompleted",
+    }
+)
 
 
 class LoggedEvent(msgspec.Struct, frozen=True):
@@ -48,7 +61,7 @@ def read_log(
                     version=notification.originator_version,
                     type=event_type(notification.topic),
                     timestamp=event.timestamp,
-                    data={k: v for k, v in vars(event).items() if k not in _ENVELOPE},
+                    data={k: v for k, v in vars(event).items() if k not in ENVELOPE},
                 )
             )
         if not reader:

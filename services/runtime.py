@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
+from eventsourcing.application import Recording
 from eventsourcing.domain import Aggregate
 
 from domain.values import checked_slug
@@ -31,6 +34,7 @@ from projections.terms_of_reference import TermsOfReferenceView
 from projections.work_plans import WorkPlansView
 from projections.working_groups import WorkingGroupsView
 from services.applications import AllianceApplication, PlatformApplication, StoreApplication
+from services.audit import checkpoints
 from services.errors import NotFound
 
 PLATFORM_PROJECTIONS: Sequence[type[Projection]] = (NationalDirectory, KeyRegister)
@@ -60,6 +64,8 @@ class Store:
         self.runner = ProjectionRunner(
             app, self.views, [p() for p in projections], app.tracer, store=app.store
         )
+        #: Called after each save (a tenant's store issues checkpoints at milestones).
+        self.on_recorded: Callable[[Store, Sequence[Recording[Any]]], None] | None = None
         self._users = 0
         self._evicted = False
         self._lock = threading.Lock()
@@ -69,6 +75,8 @@ class Store:
         so a read straight after a write sees it. Returns the last log position."""
         recordings = self.app.save(*aggregates)
         self.runner.catch_up()
+        if self.on_recorded is not None and recordings:
+            self.on_recorded(self, recordings)
         return recordings[-1].notification.id if recordings else 0
 
     @contextmanager
@@ -108,7 +116,10 @@ class Runtime:
         self.telemetry = telemetry or Telemetry(settings.otel_exporter)
         self.tracer = self.telemetry.tracer
         self.backend: Backend = make_backend(
-            settings.database_url, settings.data_dir, pool_size=settings.db_pool_size
+            settings.database_url,
+            settings.data_dir,
+            pool_size=settings.db_pool_size,
+            owner_url=settings.database_owner_url,
         )
         self.backend.provision(PLATFORM)
         self.platform = Store(
@@ -148,6 +159,7 @@ class Runtime:
                 "onboard it again to complete it"
             )
         opened = Store(AllianceApplication(self.backend, slug, self.tracer), TENANT_PROJECTIONS)
+        opened.on_recorded = functools.partial(checkpoints.on_recorded, self)
         evicted: list[Store] = []
         with self._tenants_lock:
             store = self._tenants.get(slug)

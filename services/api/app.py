@@ -17,6 +17,9 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 from infra.settings import Settings
 from infra.telemetry import Telemetry
 from services import access
+from services.api.audit import AuditController, SigningKeyController
+from services.api.audit_replay import AuditStateController
+from services.api.audit_review import ReviewPackController
 from services.api.auth import PUBLIC_PATHS, BearerKeyMiddleware
 from services.api.decisions import MotionController
 from services.api.elections import ElectionController
@@ -36,10 +39,12 @@ from services.api.minutes import (
 )
 from services.api.offices import BodyController, OfficeController
 from services.api.pages import PAGE_PATHS, PublicSite, favicon, stylesheet, template_config
+from services.api.privacy import PrivacyController
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.tenants import TenantController
 from services.api.terms import AmendmentController, TemplateController, TermsController
 from services.api.working_groups import WorkingGroupController, WorkPlanController
+from services.audit import checkpoints
 from services.runtime import Runtime
 
 log = logging.getLogger("concord")
@@ -55,9 +60,12 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         if settings.admin_key:
             access.ensure_platform_key(runtime, settings.admin_key)
         app.state.runtime = runtime
+        schedule = checkpoints.CheckpointSchedule(runtime, settings.checkpoint_interval)
+        schedule.start()
         try:
             yield
         finally:
+            schedule.stop()
             runtime.close()
 
     def provide_runtime(state: State) -> Runtime:
@@ -86,6 +94,11 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             ConfidentialityController,
             MotionController,
             ElectionController,
+            AuditController,
+            SigningKeyController,
+            AuditStateController,
+            ReviewPackController,
+            PrivacyController,
             MetaController,
             PublicSite,
             stylesheet,

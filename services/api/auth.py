@@ -22,7 +22,7 @@ from services.runtime import Runtime
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
-PUBLIC_PATHS = ["^/health$", "^/schema"]
+PUBLIC_PATHS = ["^/health$", "^/schema", "^/v1/audit/signing-key$"]
 
 
 class BearerKeyMiddleware(AbstractAuthenticationMiddleware):

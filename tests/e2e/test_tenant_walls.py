@@ -37,6 +37,20 @@ RECORD_READERS = {"tenant-admin", "officer", "auditor"}
 VOTERS = {"tenant-admin", "officer", "member"}
 LOG_READERS = {"tenant-admin", "auditor"}
 
+AUDIT_OPERATIONS = {
+    "getCheckpoint",
+    "getInclusionProof",
+    "getConsistencyProof",
+    "addCheckpointWebhook",
+    "removeCheckpointWebhook",
+}
+AUDIT_QUERIES = {
+    "getInclusionProof": "?position=1",
+    "getConsistencyProof": "?first=1&second=2",
+}
+#: A loopback port nothing listens on: deliveries fail at once and are retried later.
+DEAD_WEBHOOK = "http://127.0.0.1:9/checkpoints"
+
 # operationId -> who may call it. Tenant roles act on their own alliance only.
 ACCESS: dict[str, set[str]] = {
     "health": {PUBLIC},
@@ -164,6 +178,17 @@ ACCESS: dict[str, set[str]] = {
     "castBallot": VOTERS,
     "closeElection": RUNNERS,
     "cancelElection": RUNNERS,
+    # Tamper evidence (issue 7)
+    "issueCheckpoint": LOG_READERS,
+    "listCheckpoints": LOG_READERS,
+    "getCheckpoint": LOG_READERS,
+    "getInclusionProof": LOG_READERS,
+    "getConsistencyProof": LOG_READERS,
+    "exportAuditBundle": LOG_READERS,
+    "addCheckpointWebhook": LOG_READERS,
+    "listCheckpointWebhooks": LOG_READERS,
+    "removeCheckpointWebhook": LOG_READERS,
+    "getSigningKey": {PUBLIC},
 }
 TENANT_ROLES = ["tenant-admin", "officer", "member", "auditor"]
 
@@ -599,6 +624,8 @@ class World:
             body = {"reason": "wall check", "decision_ref": "wall check"}
         elif operation == "concludeTermsReview":
             body = {"outcome": "no-change"}
+        elif operation in AUDIT_OPERATIONS:
+            body = self._audit_call(operation, target, admin, params, fresh_victim)
         elif operation in MEETING_OPERATIONS:
             body = self._meeting_call(operation, objects, params, fresh_victim)
         elif operation in DECISION_OPERATIONS:
@@ -626,8 +653,35 @@ class World:
             url += "?from=1&to=1"
         if operation == "getVotingRecord":
             url += f"?member_id={objects.member}"
+        url += AUDIT_QUERIES.get(operation, "")
         with objects.clock_at(moment):
             return self.client.request(method, url, json=body, headers=headers)
+
+    def _audit_call(
+        self,
+        operation: str,
+        target: str,
+        admin: dict[str, str],
+        params: dict[str, Any],
+        fresh: bool,
+    ) -> Any:
+        """Checkpoints exist from onboarding (the ToR's adoption); a webhook to remove is
+        made for the purpose (or is the alliance's stable one)."""
+        base = f"/v1/tenants/{target}/audit"
+        first = self.client.get(f"{base}/checkpoints", headers=admin).json()["items"][0]
+        params["{tree_size}"] = first["tree_size"]
+        if operation == "addCheckpointWebhook":
+            return {"url": DEAD_WEBHOOK}
+        if operation == "removeCheckpointWebhook":
+            hooks = self.client.get(f"{base}/webhooks", headers=admin).json()
+            if fresh or not hooks:
+                made = self.client.post(
+                    f"{base}/webhooks", json={"url": DEAD_WEBHOOK}, headers=admin
+                )
+                params["{sink_id}"] = made.json()["sink_id"]
+            else:
+                params["{sink_id}"] = hooks[0]["sink_id"]
+        return None
 
     @staticmethod
     def _decision_call(

@@ -1,0 +1,384 @@
+"""The offline verifier of an audit bundle: no database, no network.
+
+It checks, in this order, and stops at the first failure, naming the record or
+checkpoint at fault:
+1. every record: well formed, in order, its bytes matching its digest, and its leaf hash
+   (recomputed from its bytes) matching the leaf recorded when a checkpoint covered it;
+2. every checkpoint: its signature, its key (one of the bundle's, and the trusted key
+   when one is given), and its root against the records it covers;
+3. every consistency proof between consecutive checkpoints;
+4. the latest checkpoint covers every record (nothing appended unsigned);
+5. the checkpoint the auditor kept, if given: signed by the same key, and a prefix of
+   this history (a consistency proof from it to the latest checkpoint);
+6. the history replays through Concord's domain model: every aggregate's versions run
+   1, 2, 3 … with none missing or repeated, and every event applies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+)
+
+from services.applications import DateAsISO
+from services.audit import merkle, signing
+from services.audit.bundle import FORMAT, BundleRecord
+
+
+@dataclass
+class Verdict:
+    intact: bool
+    records: int = 0
+    checkpoints: int = 0
+    withheld: int = 0
+    replayed_aggregates: int = 0
+    tree_size: int = 0
+    root_hash: str = ""
+    key_ids: list[str] = field(default_factory=list)
+    #: What failed first: names the record (position, aggregate, version) or checkpoint.
+    problem: str | None = None
+    #: The position of the first record that is not intact, when one can be named.
+    bad_position: int | None = None
+
+    def summary(self) -> str:
+        if not self.intact:
+            return f"NOT INTACT: {self.problem}"
+        return (
+            f"INTACT: {self.records} records ({self.withheld} withheld as confidential), "
+            f"{self.checkpoints} checkpoints; the latest covers all {self.tree_size} "
+            f"records with root {self.root_hash}, signed by key {', '.join(self.key_ids)}; "
+            f"{self.replayed_aggregates} aggregates replayed"
+        )
+
+
+class Broken(Exception):
+    def __init__(self, problem: str, position: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.position = position
+
+
+def verify_file(
+    path: str | Path, *, kept: signing.Checkpoint | None = None, trusted_key: str | None = None
+) -> Verdict:
+    """Verify a bundle file. `kept`: a checkpoint the auditor kept from before; its key
+    becomes the only trusted key. `trusted_key`: a public key (hex) to require."""
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            return verify_bundle(bundle, kept=kept, trusted_key=trusted_key)
+    except (zipfile.BadZipFile, OSError) as error:
+        return Verdict(intact=False, problem=f"the bundle cannot be read: {error}")
+
+
+def verify_bundle(
+    bundle: zipfile.ZipFile,
+    *,
+    kept: signing.Checkpoint | None = None,
+    trusted_key: str | None = None,
+) -> Verdict:
+    verdict = Verdict(intact=False)
+    try:
+        _verify(bundle, verdict, kept, trusted_key)
+    except Broken as broken:
+        verdict.problem = broken.problem
+        verdict.bad_position = broken.position
+        return verdict
+    verdict.intact = True
+    return verdict
+
+
+def _verify(
+    bundle: zipfile.ZipFile,
+    verdict: Verdict,
+    kept: signing.Checkpoint | None,
+    trusted_key: str | None,
+) -> None:
+    manifest = _member_json(bundle, "manifest.json")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise Broken(f"manifest.json does not describe a {FORMAT} bundle")
+    tenant = manifest.get("tenant")
+    records = _records(bundle)
+    verdict.records = len(records)
+    verdict.withheld = sum(r.withheld for r in records)
+    leaves = [_check_record(i, r) for i, r in enumerate(records)]
+
+    issued = _checkpoints(bundle)
+    keys = _member_json(bundle, "public-keys.json")
+    known_keys = (
+        {k.get("public_key") for k in keys if isinstance(k, dict)}
+        if isinstance(keys, list)
+        else set()
+    )
+    if kept is not None:
+        problem = signing.signature_problem(kept)
+        if problem is not None:
+            raise Broken(f"the checkpoint you kept is not valid: {problem}")
+        if trusted_key is not None and kept.public_key != trusted_key:
+            raise Broken("the checkpoint you kept is not signed by the key you trust")
+        trusted_key = kept.public_key
+    previous: signing.Checkpoint | None = None
+    for made in issued:
+        _check_checkpoint(made, tenant, records, leaves, known_keys, trusted_key)
+        verdict.key_ids = sorted({*verdict.key_ids, made.key_id})
+        if previous is not None:
+            _check_consistency(bundle, previous, made)
+        previous = made
+    verdict.checkpoints = len(issued)
+    if previous is None:
+        raise Broken("the bundle holds no checkpoint: nothing proves its records")
+    if previous.tree_size != len(records):
+        after = records[previous.tree_size - 1].position if previous.tree_size else 0
+        raise Broken(
+            f"{len(records) - previous.tree_size} records after position {after} are not "
+            "covered by any signed checkpoint",
+            records[previous.tree_size].position if len(records) > previous.tree_size else None,
+        )
+    verdict.tree_size, verdict.root_hash = previous.tree_size, previous.root_hash
+    if kept is not None:
+        _check_kept(kept, tenant, records, leaves, previous)
+    verdict.replayed_aggregates = _replay(records)
+
+
+# ------------------------------------------------------------------------------ records
+
+
+def _records(bundle: zipfile.ZipFile) -> list[BundleRecord]:
+    lines = _member(bundle, "events.jsonl").splitlines()
+    records = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            records.append(msgspec.json.decode(line, type=BundleRecord))
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            raise Broken(f"events.jsonl line {number} is not a record: {error}") from None
+    return records
+
+
+def _name(record: BundleRecord) -> str:
+    return (
+        f"record at position {record.position} (#{record.index + 1}, {record.type}, "
+        f"aggregate {record.aggregate_id} version {record.version})"
+    )
+
+
+def _check_record(index: int, record: BundleRecord) -> bytes:
+    where = _name(record)
+    if record.index != index:
+        raise Broken(f"{where} is out of place: it says #{record.index + 1}", record.position)
+    try:
+        aggregate = UUID(record.aggregate_id)
+        digest = bytes.fromhex(record.state_sha256)
+        recorded_leaf = bytes.fromhex(record.leaf)
+    except ValueError as error:
+        raise Broken(f"{where} is malformed: {error}", record.position) from None
+    if record.type != record.topic.partition(":")[2].replace(".", ""):
+        raise Broken(
+            f"{where}: its type does not match its topic {record.topic!r}", record.position
+        )
+    if record.withheld != (record.state is None):
+        raise Broken(f"{where}: its withheld mark does not match its content", record.position)
+    if record.state is not None and hashlib.sha256(record.state.encode()).digest() != digest:
+        raise Broken(f"{where}: its content does not match its digest", record.position)
+    leaf = merkle.leaf_hash(
+        merkle.record_leaf_data(record.position, aggregate, record.version, record.topic, digest)
+    )
+    if leaf != recorded_leaf:
+        raise Broken(
+            f"{where} has been altered since a checkpoint covered it: its leaf hash is "
+            f"{leaf.hex()}, the recorded leaf is {recorded_leaf.hex()}",
+            record.position,
+        )
+    return leaf
+
+
+# -------------------------------------------------------------------------- checkpoints
+
+
+def _checkpoints(bundle: zipfile.ZipFile) -> list[signing.Checkpoint]:
+    found = []
+    for number, line in enumerate(_member(bundle, "checkpoints.jsonl").splitlines(), start=1):
+        try:
+            found.append(signing.decode(line))
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            raise Broken(f"checkpoints.jsonl line {number} is not a checkpoint: {error}") from None
+    sizes = [c.tree_size for c in found]
+    if sizes != sorted(set(sizes)):
+        raise Broken("checkpoints.jsonl is not in order of tree size, or repeats one")
+    return found
+
+
+def _check_checkpoint(
+    made: signing.Checkpoint,
+    tenant: Any,
+    records: list[BundleRecord],
+    leaves: list[bytes],
+    known_keys: set[Any],
+    trusted_key: str | None,
+) -> None:
+    where = f"checkpoint of tree size {made.tree_size} (issued {made.issued_at.isoformat()})"
+    problem = signing.signature_problem(made)
+    if problem is not None:
+        raise Broken(f"{where}: {problem}")
+    if made.public_key not in known_keys:
+        raise Broken(f"{where} is signed by a key the bundle does not list")
+    if trusted_key is not None and made.public_key != trusted_key:
+        raise Broken(f"{where} is signed by key {made.key_id}, not by the key you trust")
+    if made.tenant != tenant:
+        raise Broken(f"{where} is of alliance {made.tenant!r}, not {tenant!r}")
+    if made.tree_size > len(records):
+        raise Broken(
+            f"{where} covers {made.tree_size} records but the bundle has {len(records)}: "
+            "records have been removed",
+            records[-1].position if records else None,
+        )
+    if merkle.root(leaves[: made.tree_size]).hex() != made.root_hash:
+        raise Broken(f"{where}: the records it covers do not hash to its root")
+    last = records[made.tree_size - 1].position if made.tree_size else 0
+    if last != made.last_position:
+        raise Broken(f"{where} ends at position {made.last_position}, the records at {last}")
+
+
+def _check_consistency(
+    bundle: zipfile.ZipFile, first: signing.Checkpoint, second: signing.Checkpoint
+) -> None:
+    proofs = _member_json(bundle, "proofs.json")
+    entry = next(
+        (
+            p
+            for p in (proofs if isinstance(proofs, list) else [])
+            if isinstance(p, dict)
+            and p.get("first") == first.tree_size
+            and p.get("second") == second.tree_size
+        ),
+        None,
+    )
+    where = f"the consistency proof from tree size {first.tree_size} to {second.tree_size}"
+    if entry is None:
+        raise Broken(f"{where} is missing from proofs.json")
+    try:
+        proof = [bytes.fromhex(p) for p in entry.get("proof", [])]
+    except (TypeError, ValueError):
+        raise Broken(f"{where} is malformed") from None
+    if not merkle.verify_consistency(
+        first.tree_size,
+        second.tree_size,
+        bytes.fromhex(first.root_hash),
+        bytes.fromhex(second.root_hash),
+        proof,
+    ):
+        raise Broken(f"{where} does not hold")
+
+
+def _check_kept(
+    kept: signing.Checkpoint,
+    tenant: Any,
+    records: list[BundleRecord],
+    leaves: list[bytes],
+    latest: signing.Checkpoint,
+) -> None:
+    where = (
+        f"the checkpoint you kept (tree size {kept.tree_size}, issued {kept.issued_at.isoformat()})"
+    )
+    if kept.tenant != tenant:
+        raise Broken(f"{where} is of alliance {kept.tenant!r}, this bundle of {tenant!r}")
+    if kept.tree_size > len(records):
+        raise Broken(
+            f"{where} covers {kept.tree_size} records; this history has only {len(records)}: "
+            "records it covered have been removed"
+        )
+    proof = merkle.consistency_proof(kept.tree_size, leaves[: latest.tree_size])
+    if not merkle.verify_consistency(
+        kept.tree_size,
+        latest.tree_size,
+        bytes.fromhex(kept.root_hash),
+        bytes.fromhex(latest.root_hash),
+        proof,
+    ):
+        raise Broken(
+            f"{where} does not match this history: a record among the first "
+            f"{kept.tree_size} has been changed, removed, inserted or reordered since"
+        )
+    last = records[kept.tree_size - 1].position if kept.tree_size else 0
+    if last != kept.last_position:
+        raise Broken(f"{where} ends at position {kept.last_position}; this history at {last}")
+
+
+# ------------------------------------------------------------------------------- replay
+
+
+def offline_mapper() -> Mapper[UUID]:
+    """The mapper Concord's stores use, without any store: personal data sealed with a
+    per-person key stays sealed (the keys are never in a bundle)."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
+        transcoder.register(transcoding)
+    return Mapper(transcoder=transcoder)
+
+
+def _replay(records: Iterable[BundleRecord]) -> int:
+    mapper = offline_mapper()
+    aggregates: dict[str, Aggregate | None] = {}
+    versions: dict[str, int] = {}
+    skipped: set[str] = set()
+    for record in records:
+        expected = versions.get(record.aggregate_id, 0) + 1
+        if record.version != expected:
+            raise Broken(
+                f"{_name(record)} breaks its aggregate's sequence: version {expected} was "
+                "expected (a record is missing, repeated or out of order)",
+                record.position,
+            )
+        versions[record.aggregate_id] = record.version
+        if record.withheld or record.aggregate_id in skipped:
+            skipped.add(record.aggregate_id)  # a withheld record: the rest cannot replay
+            continue
+        try:
+            assert record.state is not None
+            event: Any = mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=UUID(record.aggregate_id),
+                    originator_version=record.version,
+                    topic=record.topic,
+                    state=record.state.encode(),
+                )
+            )
+            aggregates[record.aggregate_id] = event.mutate(aggregates.get(record.aggregate_id))
+        except Exception as error:  # any failure to decode or apply names the record
+            raise Broken(
+                f"{_name(record)} does not replay: {type(error).__name__}: {error}",
+                record.position,
+            ) from None
+    return sum(1 for a in aggregates.values() if a is not None)
+
+
+# -------------------------------------------------------------------------------- files
+
+
+def _member(bundle: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        return bundle.read(name)
+    except KeyError:
+        raise Broken(f"the bundle has no {name}") from None
+    except (zipfile.BadZipFile, OSError, ValueError) as error:  # e.g. a failed CRC
+        raise Broken(f"{name} in the bundle is damaged: {error}") from None
+
+
+def _member_json(bundle: zipfile.ZipFile, name: str) -> Any:
+    try:
+        return msgspec.json.decode(_member(bundle, name))
+    except msgspec.DecodeError as error:
+        raise Broken(f"{name} is not JSON: {error}") from None
