@@ -17,9 +17,9 @@ from domain.values import TENANT_ROLES, Role, Template
 from infra.settings import Settings, SettingsError
 from services import access, onboarding
 from services.api.app import create_app
-from services.audit import bundle, checkpoints, signing, verify
+from services.audit import bundle, checkpoints, review, signing, verify
 from services.demo import create_demo
-from services.errors import NotFound
+from services.errors import InvalidRequest, NotFound
 from services.runtime import Runtime
 
 CLI_ACTOR = "cli"
@@ -272,6 +272,39 @@ def audit_verify(bundle_file: str, kept_file: str | None, public_key: str | None
         )
     if not verdict.intact:
         sys.exit(1)
+
+
+@audit.command("review")
+@click.option("--tenant", required=True, help="The alliance (slug).")
+@click.option(
+    "--from",
+    "start",
+    default=None,
+    help="First day, YYYY-MM-DD (default: the ToR's review period).",
+)
+@click.option("--to", "end", default=None, help="Last day, YYYY-MM-DD (default: today).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--html", "as_html", is_flag=True, help="Write the HTML page (default: JSON).")
+def audit_review(tenant: str, start: str | None, end: str | None, out: str, as_html: bool) -> None:
+    """Write the review pack of a period (the annual or three-yearly review): meetings
+    required and held, minutes, decisions and their rules, membership and office changes,
+    terms, amendments and reviews, each finding with the log positions that prove it."""
+    with opened_runtime() as runtime:
+        try:
+            pack = review.review_pack(
+                runtime, tenant, review.parse_day("from", start), review.parse_day("to", end)
+            )
+        except InvalidRequest as error:
+            raise click.ClickException(error.message) from None
+    if as_html:
+        Path(out).write_text(review.render_html(pack), encoding="utf-8")
+    else:
+        Path(out).write_bytes(msgspec.json.format(msgspec.json.encode(pack), indent=2) + b"\n")
+    found = pack.summary
+    click.echo(
+        f"review pack of {tenant}, {pack.header.period_from} to {pack.header.period_to}: "
+        f"{found.concern} concerns, {found.note} notes, {found.ok} in order -> {out}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -189,6 +189,8 @@ ACCESS: dict[str, set[str]] = {
     "listCheckpointWebhooks": LOG_READERS,
     "removeCheckpointWebhook": LOG_READERS,
     "getSigningKey": {PUBLIC},
+    "getReviewPack": LOG_READERS,
+    "getReviewPackHtml": LOG_READERS,
 }
 TENANT_ROLES = ["tenant-admin", "officer", "member", "auditor"]
 
