@@ -47,6 +47,7 @@ AUDIT_OPERATIONS = {
 AUDIT_QUERIES = {
     "getInclusionProof": "?position=1",
     "getConsistencyProof": "?first=1&second=2",
+    "diffAuditStates": "?from=1&to=2",
 }
 #: A loopback port nothing listens on: deliveries fail at once and are retried later.
 DEAD_WEBHOOK = "http://127.0.0.1:9/checkpoints"
@@ -190,6 +191,8 @@ ACCESS: dict[str, set[str]] = {
     "removeCheckpointWebhook": LOG_READERS,
     "getSigningKey": {PUBLIC},
     "getReviewPack": LOG_READERS,
+    "getAuditState": LOG_READERS,
+    "diffAuditStates": LOG_READERS,
     "getReviewPackHtml": LOG_READERS,
 }
 TENANT_ROLES = ["tenant-admin", "officer", "member", "auditor"]
