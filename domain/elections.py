@@ -445,7 +445,8 @@ class Election(Aggregate):
         if any(
             c.member_id == candidate.member_id and _norm(c.person_name) == person
             for c in self.candidates.values()
-            if not c.withdrawn
+            # An erased candidate (no name) cannot be compared: it matches nobody.
+            if not c.withdrawn and c.person_name is not None
         ):
             raise ElectionStateConflict("this person is already a candidate in this election")
         candidate_id = uuid4().hex[:12]

@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ApplicationClosed, MemberStateConflict, RulesBroken
+from domain.privacy import is_erased
 from domain.rule_checks import (
     Applicant,
     RouteStep,
@@ -137,6 +138,7 @@ class MembershipApplication(Aggregate):
         self.member_id: str | None = None
         # Kept for re-checking eligibility at the decision (individuals only need it).
         self._person_name: str | None = person.get("name")
+        self._person_erased = is_erased(person)
 
     # ----------------------------------------------------------------- the route
 
@@ -229,6 +231,7 @@ class MembershipApplication(Aggregate):
             application_id=str(self.id),
             applicant=self.applicant,
             person_name=self._person_name,
+            person_erased=self._person_erased,
             standing=granted,
             by_body=by_body,
             decision_ref=decision_ref,
@@ -377,8 +380,12 @@ class Member(Aggregate):
         decision_ref: str,
         by: str,
         terms: Version,
+        person_erased: bool = False,
     ) -> Member:
         individual = applicant["capacity"] == "individual"
+        person: dict[str, Any] = {}
+        if individual:  # an applicant erased before the decision is admitted as erased
+            person = {"erased": True} if person_erased else {"name": person_name}
         return cls(
             application_id=application_id,
             capacity=applicant["capacity"],
@@ -390,7 +397,7 @@ class Member(Aggregate):
             decision_ref=decision_ref,
             admitted_by=by,
             under_version=terms.number,
-            person={"name": person_name} if individual else {},
+            person=person,
         )
 
     @event(Admitted)

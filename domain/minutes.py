@@ -12,7 +12,9 @@ guesses of the text against the public commitment without the salt.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -21,6 +23,7 @@ import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, MinutesStateConflict, RulesBroken
+from domain.privacy import ERASED, is_erased
 from domain.rule_checks import (
     check_action_owner,
     check_confidential_minutes,
@@ -35,6 +38,8 @@ WHOLE_CONFIDENTIAL_NOTICE = "These minutes are confidential. Their text is kept 
 COMMITMENT_DOMAIN = b"concord/minutes/v1\n"
 
 OwnerKind = Literal["member", "office", "body"]
+#: How an item's text mentions the people it names: {1} is the first of its `people`.
+MENTION = re.compile(r"\{(\d+)\}")
 
 
 class Action(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -47,6 +52,17 @@ class Action(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     due_on: date
 
 
+class NamedPerson(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """A person an item names (personal data: sealed in the record, erasable)."""
+
+    name: str | None = None
+    email: str | None = None
+    #: True once the person's data has been erased: name and email are gone.
+    erased: bool = False
+
+
 class Item(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One item of the minutes: its text, the decisions taken and the actions agreed."""
 
@@ -56,6 +72,8 @@ class Item(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
     decisions: tuple[str, ...] = ()
     actions: tuple[Action, ...] = ()
     confidential: bool = False
+    #: The people the text names, mentioned in it as {1}, {2}... in this order.
+    people: tuple[NamedPerson, ...] = ()
 
 
 class InvalidMinutes(DomainError):
@@ -64,9 +82,52 @@ class InvalidMinutes(DomainError):
     code = "invalid-minutes"
 
 
+def item_data(item: Item) -> dict[str, Any]:
+    """An item as the record keeps it. An item that names no people is kept (and committed
+    to) exactly as before items could name people."""
+    data: dict[str, Any] = msgspec.to_builtins(item)
+    if not item.people:
+        del data["people"]
+    return data
+
+
 def canonical(value: Any) -> bytes:
     """The one byte form a commitment is computed over: JSON with sorted keys."""
-    return msgspec.json.encode(msgspec.to_builtins(value), order="sorted")
+    data = item_data(value) if isinstance(value, Item) else msgspec.to_builtins(value)
+    return msgspec.json.encode(data, order="sorted")
+
+
+def rendered(text: str, people: Sequence[Mapping[str, Any]]) -> str:
+    """The text with each mention ({1}, {2}...) replaced by the person's name, or by
+    "[erased]" once the person's data has been erased."""
+
+    def name(mention: re.Match[str]) -> str:
+        number = int(mention.group(1))
+        if not 1 <= number <= len(people):
+            return mention.group(0)
+        person = people[number - 1]
+        found = person.get("name")
+        return found if isinstance(found, str) and not is_erased(person) else ERASED
+
+    return MENTION.sub(name, text)
+
+
+def readable_item(item: dict[str, Any], *, with_emails: bool = True) -> dict[str, Any]:
+    """An item as reads show it: mentions rendered in `text`, the text as written (with
+    its mentions) in `text_as_written`, and the people named (emails only if asked)."""
+    people = item.get("people")
+    if not people:
+        return item
+    shown = {**item, "text": rendered(item["text"], people), "text_as_written": item["text"]}
+    return shown if with_emails else without_emails(shown)
+
+
+def without_emails(item: dict[str, Any]) -> dict[str, Any]:
+    """An item as those who may not contact the people it names see it."""
+    people = item.get("people")
+    if not people:
+        return item
+    return {**item, "people": [{k: v for k, v in p.items() if k != "email"} for p in people]}
 
 
 def commitment(salt: str, value: Any) -> str:
@@ -171,7 +232,7 @@ class Minutes(Aggregate):
             meeting_date=meeting_date,
             confidential=confidential,
             confidential_reason=confidential_reason,
-            items=[msgspec.to_builtins(i) for i in items],
+            items=[item_data(i) for i in items],
             by=by,
             under_version=terms.number,
         )
@@ -222,7 +283,7 @@ class Minutes(Aggregate):
         self._amend(
             confidential=confidential,
             confidential_reason=confidential_reason,
-            items=[msgspec.to_builtins(i) for i in items],
+            items=[item_data(i) for i in items],
             by=by,
             under_version=terms.number,
         )
@@ -313,7 +374,7 @@ class Minutes(Aggregate):
             else:
                 items.append(
                     {
-                        **msgspec.to_builtins(item),
+                        **item_data(item),
                         "position": position,
                         "confidential": False,
                         "commitment": self.commitments[item.item_id],
@@ -429,6 +490,8 @@ def _check_content(
     ids = [item.item_id for item in items]
     if len(set(ids)) != len(ids):
         raise InvalidMinutes("two items of the minutes have the same item_id")
+    for item in items:
+        _check_mentions(item)
     action_ids = [a.action_id for item in items for a in item.actions]
     if len(set(action_ids)) != len(action_ids):
         raise InvalidMinutes("two actions of the minutes have the same action_id")
@@ -449,3 +512,18 @@ def _check_content(
             )
     if violations:
         raise RulesBroken(violations)
+
+
+def _check_mentions(item: Item) -> None:
+    """Every mention in an item's text is of a person the item names."""
+    if not item.people:
+        return  # an item naming no people keeps its text as written, braces and all
+    if any(p.erased or not p.name for p in item.people):
+        raise InvalidMinutes(f"item {item.item_id!r}: each person it names needs a name")
+    mentioned = {int(m) for m in MENTION.findall(item.text)}
+    beyond = sorted(n for n in mentioned if not 1 <= n <= len(item.people))
+    if beyond:
+        raise InvalidMinutes(
+            f"item {item.item_id!r} mentions {{{beyond[0]}}} but names only "
+            f"{len(item.people)} people: mention them as {{1}} to {{{len(item.people)}}}"
+        )

@@ -21,6 +21,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import HoldingEnded, MemberStateConflict, RulesBroken
+from domain.privacy import ERASED, is_erased
 from domain.rule_checks import Holder, check_appointment, check_body_seat
 from domain.terms import Version, add_months
 from domain.values import natural_id
@@ -70,6 +71,16 @@ def _term_end(starts_on: date, months: int | None) -> date | None:
 
 def _holder_key(member_id: str | None, organisation: str, person_name: str | None) -> str:
     return f"{member_id or _norm(organisation)}|{_norm(person_name)}"
+
+
+def _recorded_holder(
+    member_id: str | None, organisation: str, person: dict[str, Any], holding_id: str
+) -> str:
+    """The holder of a recorded holding. An erased holder is known by the holding alone:
+    two erased people of one organisation must not look like one person."""
+    if is_erased(person):
+        return f"{member_id or _norm(organisation)}|{ERASED}:{holding_id}"
+    return _holder_key(member_id, organisation, person.get("name"))
 
 
 class OfficeRoll(Aggregate):
@@ -203,7 +214,7 @@ class OfficeRoll(Aggregate):
         self.tenures[holding_id] = Tenure(
             id=holding_id,
             organisation=member_id or _norm(organisation),
-            holder=_holder_key(member_id, organisation, person.get("name")),
+            holder=_recorded_holder(member_id, organisation, person, holding_id),
             starts_on=date.fromisoformat(starts_on),
             ends_on=date.fromisoformat(ends_on) if ends_on else None,
         )
@@ -334,7 +345,7 @@ class BodyRoster(Aggregate):
         self.seats[seat_id] = Tenure(
             id=seat_id,
             organisation=member_id or _norm(organisation),
-            holder=_holder_key(member_id, organisation, person.get("name")),
+            holder=_recorded_holder(member_id, organisation, person, seat_id),
             starts_on=date.fromisoformat(starts_on),
             ends_on=date.fromisoformat(ends_on) if ends_on else None,
             seat=required_seat,

@@ -7,10 +7,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder, Transcoding
+from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder, Mapper, Transcoding
 from eventsourcing.utils import Environment
 from opentelemetry.trace import Tracer
 
+from infra.personal_keys import PersonalDataMapper
 from infra.stores import Backend
 
 
@@ -72,3 +73,11 @@ class AllianceApplication(StoreApplication):
     """One alliance's own store: its whole governance history."""
 
     name = "Alliance"
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # People's data is sealed under their own keys (infra/personal_keys.py); the Store
+        # attaches the keyring once its view store is open.
+        plain = super().construct_mapper()
+        return PersonalDataMapper(
+            transcoder=plain.transcoder, compressor=plain.compressor, cipher=plain.cipher
+        )

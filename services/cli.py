@@ -260,7 +260,9 @@ def audit_verify(bundle_file: str, kept_file: str | None, public_key: str | None
         try:
             kept = signing.decode(Path(kept_file).read_bytes())
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
-            raise click.ClickException(f"{kept_file} is not a checkpoint: {error}") from None
+            raise click.BadParameter(
+                f"{kept_file} is not a checkpoint: {error}", param_hint="--checkpoint"
+            ) from None
     verdict = verify.verify_file(bundle_file, kept=kept, trusted_key=public_key)
     click.echo(verdict.summary())
     if verdict.intact and kept is None and public_key is None:

@@ -11,7 +11,7 @@ from domain.confidentiality import ConfidentialityPolicy
 from domain.errors import MeetingStateConflict, MemberStateConflict, MinutesStateConflict
 from domain.meetings import HELD, Meeting
 from domain.membership import Member
-from domain.minutes import CONFIDENTIAL_NOTICE, Item, Minutes, withheld_item
+from domain.minutes import CONFIDENTIAL_NOTICE, Item, Minutes, withheld_item, without_emails
 from projections import action_items as action_view
 from projections import confidentiality as readers_view
 from projections import minutes as view
@@ -292,7 +292,11 @@ def redacted(row: dict[str, Any]) -> dict[str, Any]:
             items.append(withheld_item(position, commitments.get(item["item_id"])))
         else:
             items.append(
-                {**item, "position": position, "commitment": commitments.get(item["item_id"])}
+                {
+                    **without_emails(item),
+                    "position": position,
+                    "commitment": commitments.get(item["item_id"]),
+                }
             )
     corrections = [
         c

@@ -14,6 +14,7 @@ from eventsourcing.application import Recording
 from eventsourcing.domain import Aggregate
 
 from domain.values import checked_slug
+from infra.personal_keys import PersonalDataMapper, PersonalKeys
 from infra.settings import Settings
 from infra.stores import PLATFORM, Backend, Sql, make_backend
 from infra.telemetry import Telemetry
@@ -61,6 +62,8 @@ class Store:
     def __init__(self, app: StoreApplication, projections: Sequence[type[Projection]]) -> None:
         self.app = app
         self.views = app.backend.open_views(app.store, app.factory)
+        if isinstance(app.mapper, PersonalDataMapper):  # people's keys live in the views
+            app.mapper.keyring = PersonalKeys(self.views)
         self.runner = ProjectionRunner(
             app, self.views, [p() for p in projections], app.tracer, store=app.store
         )

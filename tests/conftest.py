@@ -7,6 +7,7 @@ CI=true it fails them.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -124,3 +125,31 @@ def onboard(client: TestClient[Any]) -> Callable[..., dict[str, Any]]:
         return dict(response.json())
 
     return _onboard
+
+
+@pytest.fixture
+def every_log(client, caplog) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog at DEBUG for every logger, including those that do not propagate, from the
+    test's setup on (starting the app reconfigures logging, dropping pytest's handler of
+    the setup phase from the root logger: it is put back)."""
+    caplog.set_level(logging.DEBUG)
+    handler = caplog.handler  # the setup phase's: what it keeps, get_records("setup") reads
+    changed: list[tuple[logging.Logger, int, bool]] = []
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in list(logging.root.manager.loggerDict.values())
+        if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        attach = (logger is logging.root or not logger.propagate) and (
+            handler not in logger.handlers
+        )
+        changed.append((logger, logger.level, attach))
+        logger.setLevel(logging.DEBUG)
+        if attach:
+            logger.addHandler(handler)
+    yield caplog
+    for logger, level, attached in changed:
+        logger.setLevel(level)
+        if attached:
+            logger.removeHandler(handler)

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from domain.elections import CANCELLED, CLOSED, NOMINATING, VOTING, Election
+from domain.privacy import shown
 from infra.stores import Sql
 from projections.base import Projection, json_text, on
 
@@ -105,7 +106,7 @@ class ElectionsView(Projection):
                 position,
                 event.member_id,
                 event.organisation,
-                event.person.get("name"),
+                shown(event.person, "name"),
                 event.statement,
             ),
         )

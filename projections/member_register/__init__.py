@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.membership import ACTIVE, REMOVED, RESIGNED, SUSPENDED, Member
+from domain.privacy import shown
 from infra.stores import Sql
 from projections.base import Projection, on
 
@@ -73,7 +74,7 @@ class MemberRegister(Projection):
                 event.application_id,
                 event.capacity,
                 event.name,
-                event.person.get("name"),
+                shown(event.person, "name"),
                 event.organisation_kind,
                 event.region,
                 event.standing,
@@ -146,8 +147,8 @@ class MemberRegister(Projection):
                 str(event.originator_id),
                 position,
                 event.role,
-                event.person.get("name"),
-                event.person.get("email"),
+                shown(event.person, "name"),
+                shown(event.person, "email"),
                 int(principal),
                 event.timestamp.isoformat(),
             ),

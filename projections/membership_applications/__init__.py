@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.membership import CIRCULATED, RECOMMENDED, WITHDRAWN, MembershipApplication
+from domain.privacy import shown
 from infra.stores import Sql
 from projections.base import Projection, on
 
@@ -60,8 +61,9 @@ class MembershipApplicationsView(Projection):
                 position,
                 applicant["capacity"],
                 applicant["name"],
-                person.get("name"),
-                person.get("signatory_name"),
+                # An organisation's application names no person of its own (name is set).
+                None if applicant["name"] else shown(person, "name"),
+                shown(person, "signatory_name"),
                 applicant["signatory_role"],
                 applicant["organisation_kind"],
                 applicant["region"],

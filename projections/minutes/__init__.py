@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from domain.minutes import APPROVED, DRAFT, Minutes
+from domain.minutes import APPROVED, DRAFT, Minutes, readable_item
 from infra.stores import Sql
 from projections.base import Projection, json_text, on
 
@@ -67,7 +67,7 @@ class MinutesView(Projection):
                 DRAFT,
                 int(event.confidential),
                 event.confidential_reason,
-                json_text(event.items),
+                json_text([readable_item(i) for i in event.items]),
                 event.by,
             ),
         )
@@ -80,7 +80,7 @@ class MinutesView(Projection):
             (
                 int(event.confidential),
                 event.confidential_reason,
-                json_text(event.items),
+                json_text([readable_item(i) for i in event.items]),
                 str(event.originator_id),
             ),
         )
@@ -109,7 +109,11 @@ class MinutesView(Projection):
     def published(self, sql: Sql, event: Any, position: int) -> None:
         sql.execute(
             "UPDATE minutes SET published = 1, published_on = ?, public = ? WHERE minutes_id = ?",
-            (event.published_on.isoformat(), json_text(event.public), str(event.originator_id)),
+            (
+                event.published_on.isoformat(),
+                json_text(_readable_public(event.public)),
+                str(event.originator_id),
+            ),
         )
 
     @on(Minutes.Corrected)
@@ -142,6 +146,12 @@ class MinutesView(Projection):
             "UPDATE minutes SET corrections = ?, public = ? WHERE minutes_id = ?",
             (json_text(corrections), public, minutes_id),
         )
+
+
+def _readable_public(public: dict[str, Any]) -> dict[str, Any]:
+    """The public version as shown: people's names in the text, never their emails."""
+    items = [readable_item(i, with_emails=False) for i in public["items"]]
+    return {**public, "items": items}
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.offices import BodyRoster, OfficeRoll
+from domain.privacy import shown
 from infra.stores import Sql
 from projections.base import Projection, on
 
@@ -84,7 +85,7 @@ class OfficeHolders(Projection):
                 position,
                 event.member_id,
                 event.organisation,
-                event.person.get("name"),
+                shown(event.person, "name"),
                 event.starts_on,
                 event.ends_on,
                 event.via,
@@ -115,7 +116,7 @@ class OfficeHolders(Projection):
                 position,
                 event.member_id,
                 event.organisation,
-                event.person.get("name"),
+                shown(event.person, "name"),
                 event.required_seat,
                 event.starts_on,
                 event.ends_on,

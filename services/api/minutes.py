@@ -12,12 +12,12 @@ from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from domain.minutes import Action, Item
+from domain.minutes import Action, Item, NamedPerson
 from services import minutes
 from services.access import Principal
 from services.api import schemas
 from services.api.auth import ANYONE_OF_THE_TENANT, RUNNERS, TENANT_ADMIN
-from services.api.schemas import Id, Key, Note, Ref, TenantRoleName, Text
+from services.api.schemas import Email, Id, Key, Note, PersonName, Ref, TenantRoleName, Text
 from services.runtime import Runtime
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -44,14 +44,24 @@ class ActionIn(schemas.Request, kw_only=True):
     due_on: Due
 
 
+class PersonIn(schemas.Request, kw_only=True):
+    """A person an item names: personal data, kept sealed and erasable on request."""
+
+    name: PersonName
+    email: Email | None = None
+
+
 class ItemIn(schemas.Request, kw_only=True):
     item_id: LocalId | None = None
     title: Title
+    #: Mention the people the item names as {1}, {2}... (the order of `people`): reads
+    #: show their names there, or "[erased]" once their data is erased.
     text: MinutesText
     decisions: Annotated[list[Text], msgspec.Meta(max_length=50)] = []
     actions: Annotated[list[ActionIn], msgspec.Meta(max_length=50)] = []
     #: Kept from the public version (replaced there by a notice and a commitment).
     confidential: bool = False
+    people: Annotated[list[PersonIn], msgspec.Meta(max_length=50)] = []
 
 
 Items = Annotated[list[ItemIn], msgspec.Meta(min_length=1, max_length=100)]
@@ -110,6 +120,12 @@ class ActionOut(msgspec.Struct, kw_only=True):
     due_on: date
 
 
+class PersonOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    name: str | None = None
+    email: str | None = None
+    erased: bool = False
+
+
 class ItemOut(msgspec.Struct, kw_only=True):
     #: Withheld (null) with a confidential item's text: the id may say too much.
     item_id: str | None = None
@@ -125,6 +141,13 @@ class ItemOut(msgspec.Struct, kw_only=True):
     notice: str | None = None
     #: SHA-256 commitment to the approved item (once approved).
     commitment: str | None = None
+    #: The people the item names (their emails only for keys that may read confidential
+    #: minutes); {"erased": true} for a person whose data was erased. Absent when the item
+    #: names nobody.
+    people: list[PersonOut] | msgspec.UnsetType = msgspec.UNSET
+    #: The text with its mentions ({1}, {2}...), as the commitment covers it (absent when
+    #: the item names nobody: `text` is then as written).
+    text_as_written: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class CorrectionOut(msgspec.Struct, kw_only=True):
@@ -241,6 +264,7 @@ def _items(data: list[ItemIn]) -> list[Item]:
                 for a in i.actions
             ),
             confidential=i.confidential,
+            people=tuple(NamedPerson(name=p.name, email=p.email) for p in i.people),
         )
         for i in data
     ]

@@ -17,6 +17,7 @@ and unaltered.
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
 import zipfile
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from services.runtime import Runtime
 
 FORMAT = "concord-audit-bundle/1"
+#: The only records a bundle may withhold: those the event log redacts.
+WITHHOLDABLE = event_log.REDACTED_TYPES
 
 
 class BundleRecord(msgspec.Struct, kw_only=True):
@@ -41,12 +44,14 @@ class BundleRecord(msgspec.Struct, kw_only=True):
     version: int
     topic: str
     type: str
-    #: The stored state as text (its UTF-8 bytes are what was stored), or None: withheld.
+    #: The stored state as text (its UTF-8 bytes are what was stored), or None.
     state: str | None
     state_sha256: str
     #: The leaf hash recorded when a checkpoint first covered this record.
     leaf: str
     withheld: bool = False
+    #: Stored bytes that are not UTF-8 text (a damaged record), base64; else None.
+    state_base64: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,8 +142,12 @@ def _record(
     state: bytes = record.state
     withheld = not confidential and _is_confidential(store, record)
     text: str | None = None
+    raw: str | None = None
     if not withheld:
-        text = state.decode("utf-8")
+        try:
+            text = state.decode("utf-8")
+        except UnicodeDecodeError:  # damaged bytes: carried as they are, to be named
+            raw = base64.b64encode(state).decode()
     return BundleRecord(
         index=index,
         position=record.id,
@@ -150,6 +159,7 @@ def _record(
         state_sha256=merkle.sha256(state).hex(),
         leaf=leaves[index].leaf.hex(),
         withheld=withheld,
+        state_base64=raw,
     )
 
 
@@ -157,9 +167,12 @@ def _is_confidential(store: Any, record: Any) -> bool:
     """Whether a reader who may not read confidential minutes would see this record
     redacted in the event log (the same rule, so the two can never disagree)."""
     kind = event_log.event_type(record.topic)
-    if kind not in event_log.REDACTED_TYPES:
+    if kind not in WITHHOLDABLE:
         return False
-    event = store.app.mapper.to_domain_event(record)
+    try:
+        event = store.app.mapper.to_domain_event(record)
+    except Exception:  # damaged past decoding: withhold it (it may be confidential)
+        return True
     logged = event_log.LoggedEvent(
         position=record.id,
         aggregate_id=str(record.originator_id),

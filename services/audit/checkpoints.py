@@ -259,6 +259,8 @@ def _checked_size(store: Store, covered: list[Leaf], tree_size: int | None) -> i
         if latest is None:
             raise InvalidProofRequest("no checkpoint has been issued yet: issue one first")
         return latest.tree_size
+    if tree_size < 0:
+        raise InvalidProofRequest("tree_size must be 0 or more")
     if not 0 <= tree_size <= len(covered):
         raise InvalidProofRequest(
             f"tree_size {tree_size} is beyond the log, which has {len(covered)} records"
@@ -271,7 +273,11 @@ def _checked_size(store: Store, covered: list[Leaf], tree_size: int | None) -> i
 
 def check_sink_url(url: str) -> str:
     """A webhook address: http or https, with a host and no credentials in it."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 (raises ValueError when out of range)
+    except ValueError:
+        raise InvalidRequest("url: not a valid address (check the host and port)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidRequest("url: a webhook must be an http:// or https:// address with a host")
     if parts.username or parts.password:

@@ -16,6 +16,7 @@ checkpoint at fault:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import zipfile
 from collections.abc import Iterable
@@ -37,7 +38,7 @@ from eventsourcing.persistence import (
 
 from services.applications import DateAsISO
 from services.audit import merkle, signing
-from services.audit.bundle import FORMAT, BundleRecord
+from services.audit.bundle import FORMAT, WITHHOLDABLE, BundleRecord
 
 
 @dataclass
@@ -81,8 +82,8 @@ def verify_file(
     try:
         with zipfile.ZipFile(path) as bundle:
             return verify_bundle(bundle, kept=kept, trusted_key=trusted_key)
-    except (zipfile.BadZipFile, OSError) as error:
-        return Verdict(intact=False, problem=f"the bundle cannot be read: {error}")
+    except Exception as error:  # any damage to the zip itself, however it shows
+        return Verdict(intact=False, problem=f"the bundle cannot be read: {error!r}")
 
 
 def verify_bundle(
@@ -148,6 +149,7 @@ def _verify(
             "covered by any signed checkpoint",
             records[previous.tree_size].position if len(records) > previous.tree_size else None,
         )
+    _check_manifest(manifest, records, issued)
     verdict.tree_size, verdict.root_hash = previous.tree_size, previous.root_hash
     if kept is not None:
         _check_kept(kept, tenant, records, leaves, previous)
@@ -189,9 +191,16 @@ def _check_record(index: int, record: BundleRecord) -> bytes:
         raise Broken(
             f"{where}: its type does not match its topic {record.topic!r}", record.position
         )
-    if record.withheld != (record.state is None):
+    if not (0 < record.position < 2**63 and 0 < record.version < 2**63):
+        raise Broken(f"{where}: its position or version is out of range", record.position)
+    stored = _stored_bytes(record)
+    if record.withheld != (stored is None):
         raise Broken(f"{where}: its withheld mark does not match its content", record.position)
-    if record.state is not None and hashlib.sha256(record.state.encode()).digest() != digest:
+    if record.withheld and record.type not in WITHHOLDABLE:
+        raise Broken(
+            f"{where} is withheld, but a {record.type} is never confidential", record.position
+        )
+    if stored is not None and hashlib.sha256(stored).digest() != digest:
         raise Broken(f"{where}: its content does not match its digest", record.position)
     leaf = merkle.leaf_hash(
         merkle.record_leaf_data(record.position, aggregate, record.version, record.topic, digest)
@@ -203,6 +212,18 @@ def _check_record(index: int, record: BundleRecord) -> bytes:
             record.position,
         )
     return leaf
+
+
+def _stored_bytes(record: BundleRecord) -> bytes | None:
+    """The record's stored bytes as the bundle carries them (None: withheld)."""
+    if record.state is not None:
+        return record.state.encode()
+    if record.state_base64 is not None:
+        try:
+            return base64.b64decode(record.state_base64, validate=True)
+        except ValueError:
+            raise Broken(f"{_name(record)}: its content is not base64", record.position) from None
+    return None
 
 
 # -------------------------------------------------------------------------- checkpoints
@@ -250,6 +271,26 @@ def _check_checkpoint(
     last = records[made.tree_size - 1].position if made.tree_size else 0
     if last != made.last_position:
         raise Broken(f"{where} ends at position {made.last_position}, the records at {last}")
+
+
+def _check_manifest(
+    manifest: dict[str, Any], records: list[BundleRecord], issued: list[signing.Checkpoint]
+) -> None:
+    """The manifest's counts agree with what the bundle holds (a checkpoint or record
+    removed without editing it too shows here)."""
+    latest = issued[-1]
+    found = {
+        "records": len(records),
+        "withheld": sum(r.withheld for r in records),
+        "checkpoints": len(issued),
+        "tree_size": latest.tree_size,
+        "root_hash": latest.root_hash,
+    }
+    for name, value in found.items():
+        if manifest.get(name) != value:
+            raise Broken(
+                f"manifest.json says {name} is {manifest.get(name)!r}, the bundle holds {value!r}"
+            )
 
 
 def _check_consistency(
@@ -347,13 +388,14 @@ def _replay(records: Iterable[BundleRecord]) -> int:
             skipped.add(record.aggregate_id)  # a withheld record: the rest cannot replay
             continue
         try:
-            assert record.state is not None
+            stored = _stored_bytes(record)
+            assert stored is not None
             event: Any = mapper.to_domain_event(
                 StoredEvent(
                     originator_id=UUID(record.aggregate_id),
                     originator_version=record.version,
                     topic=record.topic,
-                    state=record.state.encode(),
+                    state=stored,
                 )
             )
             aggregates[record.aggregate_id] = event.mutate(aggregates.get(record.aggregate_id))
@@ -373,8 +415,8 @@ def _member(bundle: zipfile.ZipFile, name: str) -> bytes:
         return bundle.read(name)
     except KeyError:
         raise Broken(f"the bundle has no {name}") from None
-    except (zipfile.BadZipFile, OSError, ValueError) as error:  # e.g. a failed CRC
-        raise Broken(f"{name} in the bundle is damaged: {error}") from None
+    except Exception as error:  # a failed CRC, corrupt deflate data, a bad header …
+        raise Broken(f"{name} in the bundle is damaged: {error!r}") from None
 
 
 def _member_json(bundle: zipfile.ZipFile, name: str) -> Any:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,25 +84,6 @@ def spans() -> InMemorySpanExporter:
 @pytest.fixture
 def telemetry(spans) -> Telemetry:
     return Telemetry("none", span_exporter=spans)
-
-
-@pytest.fixture
-def every_log(client, caplog) -> Iterator[pytest.LogCaptureFixture]:
-    """caplog at DEBUG for every logger, including those that do not propagate."""
-    caplog.set_level(logging.DEBUG)
-    changed: list[tuple[logging.Logger, int, bool]] = []
-    for logger in list(logging.root.manager.loggerDict.values()):
-        if isinstance(logger, logging.Logger):
-            attach = not logger.propagate and caplog.handler not in logger.handlers
-            changed.append((logger, logger.level, attach))
-            logger.setLevel(logging.DEBUG)
-            if attach:
-                logger.addHandler(caplog.handler)
-    yield caplog
-    for logger, level, attached in changed:
-        logger.setLevel(level)
-        if attached:
-            logger.removeHandler(caplog.handler)
 
 
 @dataclass

@@ -44,6 +44,12 @@ AUDIT_OPERATIONS = {
     "addCheckpointWebhook",
     "removeCheckpointWebhook",
 }
+PRIVACY_OPERATIONS = {
+    "subjectAccessExport",
+    "requestErasure",
+    "placeRetentionHold",
+    "liftRetentionHold",
+}
 AUDIT_QUERIES = {
     "getInclusionProof": "?position=1",
     "getConsistencyProof": "?first=1&second=2",
@@ -192,6 +198,13 @@ ACCESS: dict[str, set[str]] = {
     "getSigningKey": {PUBLIC},
     "getReviewPack": LOG_READERS,
     "getAuditState": LOG_READERS,
+    # Personal data (issue 7): the tenant admin acts; the auditor reads the registers.
+    "subjectAccessExport": {"tenant-admin"},
+    "requestErasure": {"tenant-admin"},
+    "listErasures": LOG_READERS,
+    "placeRetentionHold": {"tenant-admin"},
+    "listRetentionHolds": LOG_READERS,
+    "liftRetentionHold": {"tenant-admin"},
     "diffAuditStates": LOG_READERS,
     "getReviewPackHtml": LOG_READERS,
 }
@@ -332,10 +345,9 @@ class Objects:
 
     def add_representative(self, member_id: str) -> str:
         n = next(_fresh)
-        answer = self.post(
-            f"/members/{member_id}/representatives",
-            {"name": f"Canary person {n}", "email": f"canary{n}@example.org", "role": "Lead"},
-        )
+        #: The person last added: the subject of the privacy operations.
+        self.person = {"name": f"Canary person {n}", "email": f"canary{n}@example.org"}
+        answer = self.post(f"/members/{member_id}/representatives", {**self.person, "role": "Lead"})
         return str(answer["items"][-1]["representative_id"])
 
     def slot(self) -> tuple[str, str]:
@@ -629,6 +641,8 @@ class World:
             body = {"reason": "wall check", "decision_ref": "wall check"}
         elif operation == "concludeTermsReview":
             body = {"outcome": "no-change"}
+        elif operation in PRIVACY_OPERATIONS:
+            body = self._privacy_call(operation, target, admin, objects, params, fresh_victim)
         elif operation in AUDIT_OPERATIONS:
             body = self._audit_call(operation, target, admin, params, fresh_victim)
         elif operation in MEETING_OPERATIONS:
@@ -661,6 +675,35 @@ class World:
         url += AUDIT_QUERIES.get(operation, "")
         with objects.clock_at(moment):
             return self.client.request(method, url, json=body, headers=headers)
+
+    def _privacy_call(
+        self,
+        operation: str,
+        target: str,
+        admin: dict[str, str],
+        objects: Objects,
+        params: dict[str, Any],
+        fresh: bool,
+    ) -> Any:
+        """The stable person is the world's representative; an erasure that may succeed
+        erases a person added for it; a hold to lift is placed for the purpose."""
+        person = objects.person
+        if operation == "requestErasure" and fresh:
+            stable = objects.person
+            objects.add_representative(objects.new_member())
+            person, objects.person = objects.person, stable
+        if operation == "liftRetentionHold":
+            params["{hold_id}"] = "0" * 32  # no such hold: a refused call changes nothing
+            if fresh:
+                hold = {**person, "reason": "wall check hold"}
+                placed = self.client.post(
+                    f"/v1/tenants/{target}/privacy/holds", json=hold, headers=admin
+                )
+                params["{hold_id}"] = placed.json()["hold_id"]
+            return {"reason": "wall check"}
+        if operation == "subjectAccessExport":
+            return person
+        return {**person, "reason": "wall check"}
 
     def _audit_call(
         self,

@@ -9,6 +9,7 @@ code still replay with today's code. When an event type is added, record a new f
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,9 +24,10 @@ from domain.confidentiality import ConfidentialityPolicy
 from domain.elections import BallotBox, CandidateFacts, Election
 from domain.meetings import Attendee, Meeting
 from domain.membership import MembershipApplication
-from domain.minutes import Action, Item, Minutes
+from domain.minutes import Action, Item, Minutes, NamedPerson
 from domain.motions import Decides, MeetingFacts, Motion
 from domain.offices import BodyRoster, OfficeRoll
+from domain.privacy import DataSubjectRequests
 from domain.rule_checks import Applicant
 from domain.templates import template
 from domain.terms import TermsOfReference, Version
@@ -38,6 +40,7 @@ TERMS_LOG = HERE / "terms_of_reference.jsonl"
 MEMBERSHIP_LOG = HERE / "membership.jsonl"
 MEETINGS_LOG = HERE / "meetings.jsonl"
 DECISIONS_LOG = HERE / "decisions.jsonl"
+PRIVACY_LOG = HERE / "privacy.jsonl"
 
 
 def record_terms() -> list[dict[str, object]]:
@@ -643,6 +646,49 @@ def record_decisions() -> list[dict[str, object]]:
     )
 
 
+def record_privacy() -> list[dict[str, object]]:
+    """Every event type of the register of data-subject requests, and minutes whose item
+    names people (recorded plain, as before personal data was sealed)."""
+    now = datetime.now(UTC)
+    by = "key:tenant-admin"
+    register = DataSubjectRequests.open("golden-privacy")
+    # Stands for a subject reference (an HMAC under the alliance's secret).
+    refs = [hashlib.sha256(b"golden subject").hexdigest()]
+    hold = register.place_hold(
+        subject_refs=refs,
+        reason="safeguarding",
+        until=now.date() + timedelta(days=365),
+        by=by,
+        now=now,
+    )
+    register.request_erasure(subject_refs=refs, reason="the person asked", by=by, now=now)
+    register.lift_hold(hold, reason="the safeguarding review closed", by=by, now=now)
+    erased = register.request_erasure(subject_refs=refs, reason="the person asked", by=by, now=now)
+    register.complete_erasure(erased, keys_destroyed=2, fields_left=0, by=by, now=now)
+    minutes = Minutes.draft(
+        meeting_id="golden-meeting",
+        body="full-membership",
+        meeting_date=now.date(),
+        items=[
+            Item(
+                item_id="case",
+                title="Case review",
+                text="{1} reported on the case; {2} will follow it up.",
+                confidential=True,
+                people=(
+                    NamedPerson(name="Robin Example", email="robin@example.org"),
+                    NamedPerson(name="Sky Example"),
+                ),
+            )
+        ],
+        confidential=False,
+        confidential_reason=None,
+        by="key:officer",
+        terms=_adopted("kinship-care", now),
+    )
+    return _stored(register, minutes, app_class=_DatedApplication)
+
+
 class _DatedApplication(Application):
     """Keeps days (meeting dates, due dates) as the alliance store does."""
 
@@ -687,6 +733,7 @@ def main() -> None:
         (MEMBERSHIP_LOG, record_membership),
         (MEETINGS_LOG, record_meetings),
         (DECISIONS_LOG, record_decisions),
+        (PRIVACY_LOG, record_privacy),
     ):
         if path.exists():
             print(f"{path.name} exists: golden logs are never rewritten")
