@@ -21,7 +21,7 @@ run: $(STAMP) ## Serve the API on http://127.0.0.1:8000 (embedded SQLite under .
 	$(BIN)/concord serve
 
 test: $(STAMP) ## Run the whole test suite, on SQLite and PostgreSQL
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP) ## ruff, and the import contracts (the domain stays pure)
 	$(BIN)/ruff check .
