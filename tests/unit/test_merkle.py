@@ -4,6 +4,7 @@ vectors, and its proofs against RFC 9162's verification algorithms."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,7 +77,8 @@ def test_every_inclusion_proof_verifies_and_no_other_leaf_or_root_does(
     proof = merkle.inclusion_proof(index, leaves)
     assert merkle.verify_inclusion(index, len(leaves), leaves[index], proof, head)
     assert not merkle.verify_inclusion(index, len(leaves), merkle.sha256(b"x"), proof, head)
-    assert not merkle.verify_inclusion(index, len(leaves), leaves[index], proof, merkle.sha256(b"y"))
+    wrong_root = merkle.sha256(b"y")
+    assert not merkle.verify_inclusion(index, len(leaves), leaves[index], proof, wrong_root)
     if len(leaves) > 1:
         other = (index + 1) % len(leaves)
         if leaves[other] != leaves[index]:
@@ -95,7 +97,7 @@ def test_every_consistency_proof_verifies_and_a_rewritten_prefix_does_not(
     proof = merkle.consistency_proof(first, leaves)
     old, new = merkle.root(leaves[:first]), merkle.root(leaves)
     assert merkle.verify_consistency(first, len(leaves), old, new, proof)
-    if 0 < first:
+    if first > 0:
         rewritten = [*leaves]
         changed = data.draw(st.integers(0, first - 1))
         rewritten[changed] = merkle.sha256(rewritten[changed])
@@ -109,8 +111,6 @@ def test_every_consistency_proof_verifies_and_a_rewritten_prefix_does_not(
 
 
 def test_a_record_leaf_commits_to_every_part_of_the_record() -> None:
-    from uuid import UUID
-
     ident = UUID(int=7)
     base = merkle.record_leaf(3, ident, 1, "domain.x:X.Created", b"{}")
     assert merkle.record_leaf(4, ident, 1, "domain.x:X.Created", b"{}") != base
