@@ -33,7 +33,6 @@ import json
 import logging
 import random
 import re
-import sqlite3
 import sys
 import uuid
 from collections import defaultdict
@@ -55,11 +54,12 @@ from psycopg import sql as pgsql
 from domain.elections import Election as DomainElection
 from domain.elections import lot_seed
 from infra.settings import Settings
-from infra.stores import PLATFORM, schema_name
+from infra.stores import PLATFORM
 from infra.telemetry import Telemetry
 from services.api.app import create_app
 from tests.conftest import ADMIN, ADMIN_KEY, IN_CI, _postgres_problem, _server_url, bearer
 from tests.e2e.test_membership_year import Alliance
+from tests.raw_store import store_pages, store_rows
 
 START = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
 SLUG = "cica"
@@ -452,69 +452,16 @@ def sealed_ballots(events: list[tuple[Any, Any]], election_id: str) -> list[str]
 def table_rows(alliance: Recording, settings: Any, backend: str, store: str) -> list[Found]:
     """Every row of every table of a store (events, views, tracking, sealing keys)."""
     runtime = alliance.client.app.state.runtime
-    rows: list[Found] = []
-    if backend == "sqlite":
-        for path in sorted(runtime.backend.folder(store).glob("*.sqlite")):
-            connection = sqlite3.connect(path)
-            try:
-                tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                for (table,) in tables.fetchall():
-                    for row in connection.execute(f'SELECT * FROM "{table}"'):
-                        rows.append(Found(f"{store}/{path.name}/{table}", repr(row)))
-            finally:
-                connection.close()
-        return rows
-    schema = schema_name(store)
-    with psycopg.connect(settings.database_url) as connection:
-        tables = connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-            (schema,),
-        ).fetchall()
-        for (table,) in tables:
-            query = pgsql.SQL("SELECT * FROM {}.{}").format(
-                pgsql.Identifier(schema), pgsql.Identifier(table)
-            )
-            rows += [Found(f"{schema}.{table}", repr(r)) for r in connection.execute(query)]
-    return rows
+    return [Found(where, row) for where, row in store_rows(runtime, settings.database_url, store)]
 
 
 def stored_bytes(alliance: Recording, settings: Any, backend: str) -> list[Found]:
-    """The alliance's store as bytes: on SQLite its files (free space in pages and the
-    write-ahead log included); on PostgreSQL every page of every table, index and TOAST
-    table of its schema (dead tuples included), read through pageinspect."""
+    """The alliance's store as bytes (tests/raw_store.py: files, or every PostgreSQL page)."""
     runtime = alliance.client.app.state.runtime
-    if backend == "sqlite":
-        folder = runtime.backend.folder(SLUG)
-        return [
-            Found(f"file {path.name}", path.read_bytes().decode("latin-1"))
-            for path in sorted(folder.iterdir())
-            if path.is_file()
-        ]
-    pages = []
-    schema = schema_name(SLUG)
-    with psycopg.connect(settings.database_url, autocommit=True) as connection:
-        connection.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
-        relations = connection.execute(
-            "SELECT c.oid::regclass::text FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE c.relkind IN ('r', 'i') AND n.nspname = %s"
-            " UNION SELECT t.oid::regclass::text FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " JOIN pg_class t ON t.oid = c.reltoastrelid WHERE n.nspname = %s",
-            (schema, schema),
-        ).fetchall()
-        assert relations
-        for (name,) in relations:
-            blocks = connection.execute(
-                "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int",
-                (name,),
-            ).fetchone()
-            assert blocks is not None
-            for block in range(blocks[0]):
-                page = connection.execute("SELECT get_raw_page(%s, %s)", (name, block)).fetchone()
-                assert page is not None
-                pages.append(Found(f"page {name}#{block}", bytes(page[0]).decode("latin-1")))
-    return pages
+    return [
+        Found(where, data.decode("latin-1"))
+        for where, data in store_pages(runtime, settings.database_url, SLUG)
+    ]
 
 
 def answers(found: Iterable[tuple[str, str, int, Any]]) -> list[Found]:

@@ -15,24 +15,22 @@ lifted. Finally the canary: after erasure no byte of the store's files (SQLite) 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from psycopg import sql as pgsql
 
 from domain.privacy import DataSubjectRequests
-from infra.stores import PLATFORM, schema_name
+from infra.stores import PLATFORM
 from infra.telemetry import Telemetry
 from services import privacy
 from tests.conftest import ADMIN, bearer
 from tests.e2e.test_membership_api import admit, issue_key
 from tests.e2e.test_membership_year import Alliance, assert_problem
+from tests.raw_store import store_pages, store_rows
 
 START = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
 SLUG = "kca"
@@ -385,68 +383,6 @@ def test_a_retention_hold_refuses_erasure_on_the_record_until_it_is_lifted(story
 # ---------------------------------------------------------------------------- the canary
 
 
-def stored_bytes(runtime: Any, settings: Any, backend: str, store: str) -> list[tuple[str, bytes]]:
-    """A store as bytes: on SQLite its files (free pages and write-ahead logs included);
-    on PostgreSQL every page of every table, index and TOAST table of its schema (dead
-    tuples included), read through pageinspect."""
-    if backend == "sqlite":
-        folder = runtime.backend.folder(store)
-        return [(f"file {p.name}", p.read_bytes()) for p in sorted(folder.iterdir()) if p.is_file()]
-    pages = []
-    schema = schema_name(store)
-    with psycopg.connect(settings.database_url, autocommit=True) as connection:
-        connection.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
-        relations = connection.execute(
-            "SELECT c.oid::regclass::text FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE c.relkind IN ('r', 'i') AND n.nspname = %s"
-            " UNION SELECT t.oid::regclass::text FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " JOIN pg_class t ON t.oid = c.reltoastrelid WHERE n.nspname = %s",
-            (schema, schema),
-        ).fetchall()
-        assert relations
-        for (name,) in relations:
-            blocks = connection.execute(
-                "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int",
-                (name,),
-            ).fetchone()
-            assert blocks is not None
-            for block in range(blocks[0]):
-                page = connection.execute("SELECT get_raw_page(%s, %s)", (name, block)).fetchone()
-                assert page is not None
-                pages.append((f"page {name}#{block}", bytes(page[0])))
-    return pages
-
-
-def table_rows(runtime: Any, settings: Any, backend: str, store: str) -> list[tuple[str, str]]:
-    """Every row of every table of a store, as text."""
-    rows: list[tuple[str, str]] = []
-    if backend == "sqlite":
-        for path in sorted(runtime.backend.folder(store).glob("*.sqlite")):
-            connection = sqlite3.connect(path)
-            try:
-                tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                for (table,) in tables.fetchall():
-                    for row in connection.execute(f'SELECT * FROM "{table}"'):
-                        rows.append((f"{path.name}/{table}", repr(row)))
-            finally:
-                connection.close()
-        return rows
-    schema = schema_name(store)
-    with psycopg.connect(settings.database_url) as connection:
-        tables = connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-            (schema,),
-        ).fetchall()
-        for (table,) in tables:
-            query = pgsql.SQL("SELECT * FROM {}.{}").format(
-                pgsql.Identifier(schema), pgsql.Identifier(table)
-            )
-            rows += [(f"{schema}.{table}", repr(r)) for r in connection.execute(query)]
-    return rows
-
-
 def traces_in(found: list[tuple[str, bytes]]) -> list[str]:
     """Where, in these bytes, the person's data appears (as UTF-8, as stored)."""
     forms = [t.encode() for t in traces_of_the_person()]
@@ -459,16 +395,16 @@ def test_no_trace_of_an_erased_person_is_left_in_the_store_the_logs_or_the_spans
     alliance = story.alliance
     runtime = alliance.client.app.state.runtime
     # Each search could find the person: before erasure their name is in the read models.
-    found_before = traces_in(stored_bytes(runtime, settings, backend, SLUG))
+    found_before = traces_in(store_pages(runtime, settings.database_url, SLUG))
     assert found_before, "the search finds the person's name in the store before erasure"
     assert erase(alliance).status_code == 201
     reads(story)
     whole_log(alliance)
 
-    assert traces_in(stored_bytes(runtime, settings, backend, SLUG)) == []
-    assert traces_in(stored_bytes(runtime, settings, backend, PLATFORM)) == []
-    rows = table_rows(runtime, settings, backend, SLUG) + table_rows(
-        runtime, settings, backend, PLATFORM
+    assert traces_in(store_pages(runtime, settings.database_url, SLUG)) == []
+    assert traces_in(store_pages(runtime, settings.database_url, PLATFORM)) == []
+    rows = store_rows(runtime, settings.database_url, SLUG) + store_rows(
+        runtime, settings.database_url, PLATFORM
     )
     assert any("personal_keys" in where for where, _ in rows), "the key table was searched"
     assert traces_in([(w, r.encode()) for w, r in rows]) == []
