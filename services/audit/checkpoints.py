@@ -167,7 +167,7 @@ def issue(runtime: Runtime, store: Store, reason: str) -> Checkpoint:
         )
     stored = checkpoint(store, made.tree_size)  # a concurrent issuer's may have won
     assert stored is not None
-    _send(runtime, store.app.store, stored)
+    _send(runtime, store, stored)
     return stored
 
 
@@ -301,7 +301,7 @@ def add_sink(runtime: Runtime, store: Store, url: str, added_by: str) -> dict[st
             "INSERT INTO audit_sinks (sink_id, url, added_by, added_at) VALUES (?, ?, ?, ?)",
             (sink["sink_id"], sink["url"], sink["added_by"], sink["added_at"]),
         )
-    _send(runtime, store.app.store, None)  # the new sink gets every checkpoint so far
+    _send(runtime, store, None)  # the new sink gets every checkpoint so far
     return sink_row(store, sink["sink_id"])
 
 
@@ -326,18 +326,18 @@ def remove_sink(store: Store, sink_id: str) -> None:
         sql.execute("DELETE FROM audit_sinks WHERE sink_id = ?", (sink_id,))
 
 
-def _send(runtime: Runtime, slug: str, made: Checkpoint | None) -> None:
+def _send(runtime: Runtime, store: Store, made: Checkpoint | None) -> None:
     """Write the new checkpoint to the operator's folder, and send every webhook the
     checkpoints it has not had yet, in order — in the background, so a slow receiver
     never holds up the write that caused the checkpoint."""
+    slug = store.app.store
     folder = runtime.settings.checkpoint_dir
     if made is not None and folder:
         target = Path(folder) / slug
         target.mkdir(parents=True, exist_ok=True)
         (target / f"{made.tree_size:012d}-{made.key_id}.json").write_bytes(signing.encode(made))
-    with runtime.tenant(slug) as store:
-        if not sinks(store):
-            return
+    if not sinks(store):
+        return
     threading.Thread(
         target=deliver_webhooks,
         args=(runtime, slug),
