@@ -175,3 +175,7 @@ def _readable(data: Any, where: str) -> str:
             parts.append(str(item.get("key", index)) if isinstance(item, dict) else index)
             node = item
     return ".".join(parts) or "rules"
+
+
+# Build msgspec's conversion plan at import, not racing on first use (see domain/rules.py).
+msgspec.json.Decoder(Changes)

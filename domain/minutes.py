@@ -527,3 +527,7 @@ def _check_mentions(item: Item) -> None:
             f"item {item.item_id!r} mentions {{{beyond[0]}}} but names only "
             f"{len(item.people)} people: mention them as {{1}} to {{{len(item.people)}}}"
         )
+
+
+# Build msgspec's conversion plan at import, not racing on first use (see domain/rules.py).
+msgspec.json.Decoder(list[Item])

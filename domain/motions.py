@@ -807,3 +807,7 @@ def _check_decides(decides: Decides, person_name: str | None) -> None:
         raise InvalidMotion("an appointment names the member (member_id) or the person")
     if decides.effective_from is not None and decides.kind not in ("appointment", "amendment"):
         raise InvalidMotion("only an appointment or an amendment has an effective date")
+
+
+# Build msgspec's conversion plan at import, not racing on first use (see domain/rules.py).
+msgspec.json.Decoder(Decides)

@@ -278,3 +278,10 @@ def clause_for(clauses: tuple[Clause, ...], path: str) -> str | None:
     if best is not None:
         return best[1]
     return next((c.number for c in clauses if any(r.startswith(path + ".") for r in c.rules)), None)
+
+
+# msgspec builds a type's conversion plan on first use; building it from two threads at
+# once has crashed the process (seen under parallel onboarding, msgspec 0.22). Build the
+# plans of the types this module converts now, at import, while only one thread runs.
+msgspec.json.Decoder(Rules)
+msgspec.json.Decoder(tuple[Clause, ...])

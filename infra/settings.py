@@ -44,6 +44,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: to ship off the platform (absent: not written).
     checkpoint_dir: str | None = None
 
+    #: A redis:// or amqp:// URL: projections then run in dramatiq workers
+    #: (`concord worker`), woken after each commit; absent: in the API process.
+    broker_url: str | None = None
+    #: Redis key namespace / RabbitMQ queue prefix, so deployments (and tests) sharing
+    #: one broker keep apart.
+    broker_namespace: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")] = (
+        "concord"
+    )
+    #: With workers: how long a write waits for the workers to apply it to the
+    #: projections before this process applies it itself (so the answer, and reads after
+    #: it, see the write), in milliseconds.
+    projection_wait_ms: Annotated[int, msgspec.Meta(ge=1, le=60000)] = 2000
+    #: With workers: seconds between sweeps that wake every projection lagging its log
+    #: (heals a lost wake-up).
+    sweep_interval: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    #: Dramatiq worker threads per `concord worker` process.
+    worker_threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None
@@ -55,7 +73,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         for key, value in environ.items():
             if key.startswith(PREFIX) and not key.startswith("CONCORD_TEST_"):
                 values[key[len(PREFIX) :].lower()] = value
-        for name in ("database_url", "database_owner_url", "signing_key_file", "checkpoint_dir"):
+        for name in (
+            "database_url",
+            "database_owner_url",
+            "signing_key_file",
+            "checkpoint_dir",
+            "broker_url",
+        ):
             if values.get(name, "").strip() == "":
                 values.pop(name, None)
         for name in ("database_url", "database_owner_url"):
@@ -65,6 +89,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                     f"{PREFIX}{name.upper()} must be a postgresql:// URL, or be left unset "
                     "for the embedded SQLite store"
                 )
+        broker = values.get("broker_url")
+        if broker is not None and not broker.startswith(("redis://", "amqp://", "amqps://")):
+            raise SettingsError(
+                "CONCORD_BROKER_URL must be a redis:// or amqp:// URL, or be left unset to "
+                "run projections in the API process"
+            )
         if "database_owner_url" in values and "database_url" not in values:
             raise SettingsError(
                 "CONCORD_DATABASE_OWNER_URL is only used with CONCORD_DATABASE_URL (PostgreSQL)"

@@ -7,18 +7,26 @@ live and hands out the eventsourcing infrastructure for it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
+import threading
+import weakref
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import psycopg
 from eventsourcing.persistence import (
     BaseInfrastructureFactory,
     InfrastructureFactory,
+    IntegrityError,
+    Notification,
     StoredEvent,
     TrackingRecorder,
 )
@@ -47,17 +55,50 @@ def schema_name(store: str) -> str:
     return "tenant_" + checked_slug(store).replace("-", "_")
 
 
+# `CREATE TABLE IF NOT EXISTS name` / `CREATE [UNIQUE] INDEX IF NOT EXISTS name`, unqualified.
+_CREATE_IF_MISSING = re.compile(
+    r"\s*CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)[\s(]", re.IGNORECASE
+)
+_CHANGES_SHAPE = re.compile(r"\s*(?:DROP|ALTER)\s", re.IGNORECASE)
+
+
 class Sql:
     """A cursor in one transaction of a view store, the same to SQLite and PostgreSQL.
 
     Statements are written with `?` placeholders; PostgreSQL gets `%s`.
+
+    `existing` (PostgreSQL) names the relations the store's schema held when it was
+    opened: a `CREATE TABLE/INDEX IF NOT EXISTS` of one of them is then not sent at all.
+    It would change nothing, yet each costs a round trip, catalogue look-ups and a
+    NOTICE, and opening a store runs some thirty of them. Any DROP or ALTER through
+    this cursor forgets the whole set (what follows is sent as written). `learned`
+    collects the names such statements create, so that the backend knows which
+    relations to look for when it next opens a store.
     """
 
-    def __init__(self, cursor: Any, *, postgres: bool) -> None:
+    def __init__(
+        self,
+        cursor: Any,
+        *,
+        postgres: bool,
+        existing: set[str] | None = None,
+        learned: set[str] | None = None,
+    ) -> None:
         self.cursor = cursor
         self._postgres = postgres
+        self._existing = existing
+        self._learned = learned
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        existing = self._existing
+        if existing is not None:
+            if _CHANGES_SHAPE.match(statement):
+                existing.clear()
+            elif (made := _CREATE_IF_MISSING.match(statement)) is not None:
+                if self._learned is not None:
+                    self._learned.add(made.group(1))
+                if made.group(1) in existing and ";" not in statement.rstrip().rstrip(";"):
+                    return
         if self._postgres:
             statement = statement.replace("?", "%s")
         self.cursor.execute(statement, tuple(params))
@@ -111,8 +152,54 @@ class ViewStore(ABC):
         if row is None:
             raise PositionMoved(projection)
 
+    def lock(self, sql: Sql, name: str) -> None:
+        """Hold a lock named for this store and `name` until the caller's transaction
+        ends (PostgreSQL: an advisory lock; SQLite serialises writers by itself)."""
+
+    def lock_all(self, sql: Sql, names: Sequence[str]) -> None:
+        """`lock` for each of these names, taken in one order (sorted) so that two
+        transactions locking overlapping sets never deadlock."""
+        for name in sorted(names):
+            self.lock(sql, name)
+
+    def advance_all(self, sql: Sql, moves: dict[str, int], *, to: int) -> None:
+        """`advance` for several projections to one position, in as few statements as
+        their distinct starting positions (usually one). PositionMoved if any moved."""
+        by_start: dict[int, list[str]] = {}
+        for projection, expected in moves.items():
+            by_start.setdefault(expected, []).append(projection)
+        for expected, projections in by_start.items():
+            if expected == 0:
+                for projection in projections:
+                    self.advance(sql, projection, expected=0, to=to)
+                continue
+            marks = ", ".join("?" * len(projections))
+            rows = sql.all(
+                f"UPDATE {self.tracking_table} SET notification_id = ?"  # noqa: S608
+                f" WHERE notification_id = ? AND application_name IN ({marks})"
+                " RETURNING application_name",
+                (to, expected, *projections),
+            )
+            if len(rows) != len(projections):
+                raise PositionMoved(", ".join(projections))
+
     def position(self, projection: str) -> int:
         return self.tracking.max_tracking_id(projection) or 0
+
+    def notifications(self, sql: Sql, start: int, limit: int) -> list[Notification] | None:
+        """The log from `start`, read inside the caller's view transaction when the events
+        live in the same database (PostgreSQL), so a catch-up holds one connection, not
+        two. None: read them through the store's recorder instead (SQLite: another file)."""
+        return None
+
+    def positions(self) -> dict[str, int]:
+        """Every projection's tracking position, as cheaply as the store can read them
+        (a write waiting for its projections polls this)."""
+        with self.transaction(commit=False) as sql:
+            rows = sql.all(
+                f"SELECT application_name, notification_id FROM {self.tracking_table}"  # noqa: S608
+            )
+        return {row["application_name"]: int(row["notification_id"]) for row in rows}
 
     def forget(self, sql: Sql, projection: str) -> None:
         """Drop a projection's tracking record so it replays from the start."""
@@ -156,6 +243,10 @@ class Backend(ABC):
         """Create the store's home (a folder, a schema). Idempotent."""
 
     @abstractmethod
+    def tenant_stores(self) -> list[str]:
+        """The slug of every provisioned tenant store, in order (not the platform's)."""
+
+    @abstractmethod
     def ping(self) -> None:
         """Raise when the backing database cannot be reached."""
 
@@ -178,7 +269,19 @@ class SQLiteViewStore(ViewStore):
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Sql]:
         with self.datastore.transaction(commit=commit) as cursor:
-            yield Sql(cursor, postgres=False)
+            sql = Sql(cursor, postgres=False)
+            if commit:
+                # Every writing transaction takes the write lock first (see lock()): one
+                # that read before its first write would fail at once, not wait, if
+                # another process committed in between.
+                self.lock(sql, "")
+            yield sql
+
+    def lock(self, sql: Sql, name: str) -> None:
+        # A write statement, even one that changes nothing, takes the database's write
+        # lock now (waiting for another writer) rather than at the first real write,
+        # where a transaction that has read would fail instead of waiting.
+        sql.execute("UPDATE tracking SET notification_id = notification_id WHERE 0")
 
     def purge(self, table: str) -> None:
         # secure_delete zeroes what a DELETE frees in the database file; the old page
@@ -228,6 +331,12 @@ class SQLiteBackend(Backend):
 
     def provision(self, store: str) -> None:
         self.folder(store).mkdir(parents=True, exist_ok=True)
+
+    def tenant_stores(self) -> list[str]:
+        tenants = self.root / "tenants"
+        if not tenants.is_dir():
+            return []
+        return sorted(p.name for p in tenants.iterdir() if (p / "events.sqlite").exists())
 
     def ping(self) -> None:
         probe = sqlite3.connect(str(self.root / PLATFORM / "events.sqlite"), timeout=1)
@@ -291,6 +400,9 @@ class SharedPoolApplicationRecorder(PostgresApplicationRecorder):
             pgsql.Literal(f"{datastore.schema}.{events_table_name}")
         )
 
+    def create_table(self) -> None:
+        _racing_creators(super().create_table)
+
     def _lock_table(self, curs: Any) -> None:
         # One writer at a time, so positions commit in the order they are issued and a
         # reader never passes a gap that fills later. eventsourcing takes an EXCLUSIVE
@@ -312,6 +424,7 @@ class SharedPoolApplicationRecorder(PostgresApplicationRecorder):
 
 
 APPEND_ONLY_FUNCTION = "concord_refuse_rewrite"
+APPEND_ONLY_TRIGGERS = ("concord_append_only", "concord_no_truncate")
 
 
 def append_only(schema: str, table: str) -> list[pgsql.Composed]:
@@ -324,24 +437,36 @@ def append_only(schema: str, table: str) -> list[pgsql.Composed]:
         "function": pgsql.Identifier(APPEND_ONLY_FUNCTION),
         "qualified": pgsql.Literal(pgsql.Identifier(schema, table).as_string(None)),
     }
+    # Each trigger is checked on its own, so a table left with one of them (by an older
+    # release, or by hand) gets the other.
+    missing = {
+        trigger: pgsql.SQL(
+            "NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = {name}"
+            " AND tgrelid = {qualified}::regclass)"
+        ).format(name=pgsql.Literal(trigger), **names)
+        for trigger in APPEND_ONLY_TRIGGERS
+    }
     body = pgsql.SQL(
         "CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS trigger"
         " LANGUAGE plpgsql AS $fn$ BEGIN RAISE EXCEPTION"
         " 'the event log is append-only: % on %.% is refused',"
         " TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';"
         " END $fn$;"
-        " CREATE TRIGGER concord_append_only BEFORE UPDATE OR DELETE"
-        " ON {schema}.{table} FOR EACH ROW EXECUTE FUNCTION {schema}.{function}();"
-        " CREATE TRIGGER concord_no_truncate BEFORE TRUNCATE"
+        " IF {no_rows_guard} THEN CREATE TRIGGER concord_append_only BEFORE UPDATE OR DELETE"
+        " ON {schema}.{table} FOR EACH ROW EXECUTE FUNCTION {schema}.{function}(); END IF;"
+        " IF {no_truncate_guard} THEN CREATE TRIGGER concord_no_truncate BEFORE TRUNCATE"
         " ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}();"
+        " END IF;"
         " REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.{table} FROM PUBLIC;"
-    ).format(**names)
+    ).format(
+        no_rows_guard=missing["concord_append_only"],
+        no_truncate_guard=missing["concord_no_truncate"],
+        **names,
+    )
     return [
-        pgsql.SQL(
-            "DO $do$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger"
-            " WHERE tgname = 'concord_append_only' AND tgrelid = {qualified}::regclass)"
-            " THEN {body} END IF; END $do$"
-        ).format(body=body, **names)
+        pgsql.SQL("DO $do$ BEGIN IF {either} THEN {body} END IF; END $do$").format(
+            either=pgsql.SQL(" OR ").join(missing.values()), body=body
+        )
     ]
 
 
@@ -350,27 +475,74 @@ def events_table(store: str) -> str:
     return "platform_events" if store == PLATFORM else "alliance_events"
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """What a store's schema held when it was last looked at (one catalogue query)."""
+
+    relations: frozenset[str]
+    #: The event table carries its append-only trigger.
+    guarded: bool
+
+    def events_ready(self, store: str) -> bool:
+        """The event table, its index and its trigger are all there: nothing to create."""
+        table = events_table(store)
+        return self.guarded and {table, f"{table}_notification_id_idx"} <= self.relations
+
+
+# By name, on pg_class's (relname, relnamespace) index: pg_class has no index on the
+# schema alone, and with 10,000 tenants it holds over a million rows.
+CATALOG_QUERY = (
+    "SELECT c.relname, (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = c.oid"
+    "  AND t.tgname IN ('concord_append_only', 'concord_no_truncate')) = 2 AS guarded"
+    " FROM pg_namespace n LEFT JOIN pg_class c"
+    "  ON c.relnamespace = n.oid AND c.relname = ANY(%s)"
+    " WHERE n.nspname = %s"
+)
+
+
 class SharedPoolPostgresFactory(PostgresFactory):
     """eventsourcing's PostgreSQL factory for one store, handed its datastore by the backend."""
 
     application_recorder_class = SharedPoolApplicationRecorder
 
-    def __init__(self, env: Any, datastore: SharedPoolDatastore) -> None:
+    def __init__(
+        self, env: Any, datastore: SharedPoolDatastore, *, events_ready: bool = False
+    ) -> None:
         # Skip BasePostgresFactory.__init__: it would build a datastore and pool of its own.
         BaseInfrastructureFactory.__init__(self, env)
         self.datastore = datastore
+        self._events_ready = events_ready
+
+    def env_create_table(self) -> bool:
+        # An event table already complete is not re-created (three DDL statements, one
+        # of which, CREATE INDEX IF NOT EXISTS, waits on the table's writers).
+        return not self._events_ready and super().env_create_table()
 
     def close(self) -> None:
         pass
 
 
 class PostgresViewStore(ViewStore):
-    def __init__(self, datastore: PostgresDatastore, schema: str) -> None:
+    #: The store's event table, schema-qualified (set by the backend that opens it).
+    events_table: str | None = None
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        schema: str,
+        *,
+        existing: frozenset[str] = frozenset(),
+        learned: set[str] | None = None,
+    ) -> None:
         self.datastore = datastore
         self.schema = schema
         self.tracking_table = f'"{schema}".views_tracking'
         self.tracking = PostgresTrackingRecorder(datastore, tracking_table_name="views_tracking")
-        self.tracking.create_table()
+        if "views_tracking" not in existing:
+            _racing_creators(self.tracking.create_table)
+        #: Relations known to exist (see Sql): their CREATE ... IF NOT EXISTS is skipped.
+        self._existing = set(existing)
+        self._learned = learned
         self._search_path = pgsql.SQL("SET LOCAL search_path TO {}").format(
             pgsql.Identifier(schema)
         )
@@ -381,7 +553,46 @@ class PostgresViewStore(ViewStore):
         # never carries one tenant's schema into another tenant's work.
         with self.datastore.transaction(commit=commit) as cursor:
             cursor.execute(self._search_path)
-            yield Sql(cursor, postgres=True)
+            yield Sql(cursor, postgres=True, existing=self._existing, learned=self._learned)
+
+    def lock(self, sql: Sql, name: str) -> None:
+        sql.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"{self.schema}.{name}",))
+
+    def notifications(self, sql: Sql, start: int, limit: int) -> list[Notification] | None:
+        if self.events_table is None:
+            return None
+        sql.execute(
+            "SELECT notification_id, originator_id, originator_version, topic, state"  # noqa: S608
+            f" FROM {self.events_table} WHERE notification_id >= ?"
+            " ORDER BY notification_id LIMIT ?",
+            (start, limit),
+        )
+        return [
+            Notification(
+                id=row["notification_id"],
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in sql.cursor.fetchall()
+        ]
+
+    def positions(self) -> dict[str, int]:
+        # One statement on an autocommit connection: no BEGIN, search path or ROLLBACK.
+        with self.datastore.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT application_name, notification_id FROM {self.tracking_table}"  # noqa: S608
+            ).fetchall()
+        return {row["application_name"]: int(row["notification_id"]) for row in rows}
+
+    def lock_all(self, sql: Sql, names: Sequence[str]) -> None:
+        # One round trip; always in sorted order, so two lockers never deadlock.
+        sql.execute(
+            "SELECT count(pg_advisory_xact_lock(hashtext(k)))"
+            " FROM (SELECT unnest(?::text[]) AS k ORDER BY 1) AS keys",
+            ([f"{self.schema}.{name}" for name in sorted(names)],),
+        )
 
     def purge(self, table: str) -> None:
         # VACUUM FULL writes the live rows to a new file and drops the old one, dead row
@@ -391,6 +602,37 @@ class PostgresViewStore(ViewStore):
         )
         with self.datastore.pool.connection() as conn:  # autocommit: VACUUM needs it
             conn.execute(statement)
+
+
+#: Pooled connections are replaced after this long (seconds) ...
+POOL_MAX_LIFETIME = 600.0
+#: ... or after this many uses. A PostgreSQL backend caches the catalogue entries of
+#: every table it touches and keeps them: measured, 60-110 KB of private memory per
+#: tenant schema a connection has served (115 MB after 1,000 schemas). This bounds a
+#: backend to about that many schemas, for one connection set-up (a few ms) per this
+#: many transactions.
+POOL_MAX_USES = 1000
+#: An idle connection above the pool's minimum is closed after this long (seconds).
+POOL_MAX_IDLE = 120.0
+#: How many stores' catalogues a backend keeps between `exists` and the store's opening.
+CATALOGS_KEPT = 64
+
+
+class _Recycler:
+    """The pool's reset callback: retire a connection once it has been used
+    POOL_MAX_USES times, so the pool replaces it (as it does an expired one)."""
+
+    def __init__(self, max_uses: int) -> None:
+        self.max_uses = max_uses
+        self._uses: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self.retired = 0
+
+    def __call__(self, conn: psycopg.Connection[Any]) -> None:
+        uses = self._uses.get(conn, 0) + 1
+        self._uses[conn] = uses
+        if uses >= self.max_uses and hasattr(conn, "_expire_at"):
+            conn._expire_at = monotonic()  # psycopg_pool discards it on return
+            self.retired += 1
 
 
 class PostgresBackend(Backend):
@@ -418,17 +660,31 @@ class PostgresBackend(Backend):
             )
         # The pool every store of this process draws on: connections stay bounded by
         # pool_size however many tenants are served.
+        self.recycler = _Recycler(POOL_MAX_USES)
         self.pool: ConnectionPool[Any] = ConnectionPool(
             conninfo=url,
-            kwargs={"row_factory": dict_row},
+            # No server-side prepared statements: eventsourcing ends every read with a
+            # ROLLBACK, after which psycopg deallocates them all, so preparing (after 5
+            # uses) only ever cost a round trip and bought nothing.
+            kwargs={"row_factory": dict_row, "prepare_threshold": None},
             connection_class=psycopg.Connection,
             min_size=1,
             max_size=pool_size,
             open=False,
             configure=_autocommit,
+            reset=self.recycler,
+            max_lifetime=POOL_MAX_LIFETIME,
+            max_idle=POOL_MAX_IDLE,
             timeout=10.0,
             name="concord",
         )
+        self._catalogs: OrderedDict[str, Catalog] = OrderedDict()
+        self._catalogs_lock = threading.Lock()
+        #: The relations a store may hold: its event table and index, and every name a
+        #: view store of this process has created with IF NOT EXISTS (learned as they go).
+        self._names: set[str] = {"views_tracking"}
+        for table in ("platform_events", "alliance_events"):
+            self._names |= {table, f"{table}_notification_id_idx"}
 
     def application_env(self, store: str) -> dict[str, str]:
         env = {"PERSISTENCE_MODULE": "eventsourcing.postgres"}
@@ -438,22 +694,70 @@ class PostgresBackend(Backend):
 
     def factory(self, store: str, env: Any) -> InfrastructureFactory[Any]:
         self._open()
+        # Opening a store that exists costs this one catalogue query (usually already
+        # made by `exists`) and no DDL: what is there is not created again.
+        catalog = self._catalog(store, fresh=False)
         datastore = SharedPoolDatastore(self.pool, schema_name(store), lock_timeout=5)
-        return SharedPoolPostgresFactory(env, datastore)
+        return SharedPoolPostgresFactory(
+            env, datastore, events_ready=catalog is not None and catalog.events_ready(store)
+        )
 
     def open_views(self, store: str, factory: InfrastructureFactory[Any]) -> ViewStore:
         assert isinstance(factory, SharedPoolPostgresFactory)
-        return PostgresViewStore(factory.datastore, schema_name(store))
+        with self._catalogs_lock:
+            catalog = self._catalogs.pop(store, None)
+        existing = catalog.relations if catalog is not None else frozenset()
+        views = PostgresViewStore(
+            factory.datastore, schema_name(store), existing=existing, learned=self._names
+        )
+        views.events_table = pgsql.Identifier(schema_name(store), events_table(store)).as_string(
+            None
+        )
+        return views
 
     def exists(self, store: str) -> bool:
+        return self._catalog(store, fresh=True) is not None
+
+    def catalog(self, store: str) -> Catalog | None:
+        """What the store's schema holds now (None: no such schema)."""
+        return self._catalog(store, fresh=True)
+
+    def _catalog(self, store: str, *, fresh: bool) -> Catalog | None:
+        if not fresh:
+            with self._catalogs_lock:
+                kept = self._catalogs.get(store)
+            if kept is not None:
+                return kept
+        names = sorted(self._names.copy())
         with self.connection() as conn:
-            row = conn.execute(
-                "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
-                (schema_name(store),),
-            ).fetchone()
-        return row is not None
+            rows = conn.execute(CATALOG_QUERY, (names, schema_name(store))).fetchall()
+        if not rows:
+            with self._catalogs_lock:
+                self._catalogs.pop(store, None)
+            return None
+        catalog = Catalog(
+            relations=frozenset(row["relname"] for row in rows if row["relname"] is not None),
+            guarded=any(row["guarded"] for row in rows),
+        )
+        with self._catalogs_lock:
+            self._catalogs[store] = catalog
+            self._catalogs.move_to_end(store)
+            while len(self._catalogs) > CATALOGS_KEPT:
+                self._catalogs.popitem(last=False)
+        return catalog
+
+    def tenant_stores(self) -> list[str]:
+        # Slugs hold no underscore, so a schema name maps back to exactly one slug.
+        # (pg_namespace, not information_schema: that one checks rights row by row.)
+        with self.connection() as conn:
+            rows = conn.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY nspname"
+            ).fetchall()
+        return [row["nspname"][len("tenant_") :].replace("_", "-") for row in rows]
 
     def provision(self, store: str) -> None:
+        with self._catalogs_lock:  # what was known of it is about to change
+            self._catalogs.pop(store, None)
         schema = pgsql.Identifier(schema_name(store))
         statement = pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema)
         if self.owner_pool is None:
@@ -502,6 +806,17 @@ class PostgresBackend(Backend):
         self.pool.close()
         if self.owner_pool is not None:
             self.owner_pool.close()
+
+
+def _racing_creators(create: Any) -> None:
+    """Run a `CREATE ... IF NOT EXISTS` step, once more if another process created the
+    same table at the same moment (IF NOT EXISTS is no guard against a concurrent
+    creator: the loser fails on the catalogue's unique index). The second try finds
+    the winner's table and creates nothing."""
+    try:
+        create()
+    except IntegrityError:
+        create()
 
 
 def _autocommit(conn: psycopg.Connection[Any]) -> None:

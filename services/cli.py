@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +24,7 @@ from services.audit import bundle, checkpoints, review, signing, verify
 from services.demo import create_demo
 from services.errors import InvalidRequest, NotFound
 from services.runtime import Runtime
+from services.workers import ProjectionWorker
 
 CLI_ACTOR = "cli"
 
@@ -53,13 +57,27 @@ def main() -> None:
     "--host", default=None, help="Interface to listen on (default CONCORD_HOST or 127.0.0.1)."
 )
 @click.option("--port", type=int, default=None, help="Port (default CONCORD_PORT or 8000).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=1,
+    show_default=True,
+    help="API processes sharing the port (each with its own connection pool).",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTP API (and the public pages)."""
     settings = load_settings()
     host = host or settings.host
     port = port or settings.port
+    if workers > 1 and not settings.uses_postgres:
+        raise click.UsageError(
+            "--workers above 1 needs PostgreSQL (set CONCORD_DATABASE_URL): with the embedded "
+            "SQLite store, several processes opening the same alliance's files can fail "
+            "writes with 'database is locked'. Serve SQLite with one process."
+        )
     where = "PostgreSQL" if settings.uses_postgres else f"embedded SQLite in {settings.data_dir}"
-    click.echo(f"Concord on http://{host}:{port}  ({where})")
+    processes = f", {workers} processes" if workers > 1 else ""
+    click.echo(f"Concord on http://{host}:{port}  ({where}{processes})")
     if not settings.admin_key:
         click.echo(
             "To get a platform-admin key, run in another terminal:  "
@@ -67,7 +85,55 @@ def serve(host: str | None, port: int | None) -> None:
             "(or start with CONCORD_ADMIN_KEY=<a secret of 16+ characters>)"
         )
     click.echo(f"API description: http://{host}:{port}/schema/openapi.json")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # Provision the platform store (and the admin key) once, here, so the workers start
+    # on a store that exists instead of racing to create the same schema and tables.
+    with opened_runtime() as runtime:
+        if settings.admin_key:
+            access.ensure_platform_key(runtime, settings.admin_key)
+    # Each worker builds its own app from the environment (the same CONCORD_* settings).
+    uvicorn.run(
+        "services.api.asgi:app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        # uvicorn kills a worker that does not answer its health check in time (5 s by
+        # default), dropping the requests it is serving: too short on a loaded machine.
+        timeout_worker_healthcheck=60,
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run projections in a dramatiq worker (needs CONCORD_BROKER_URL). Start as many as
+    you like, on any machine that reaches the database and the broker; stop with SIGTERM."""
+    settings = load_settings()
+    if settings.broker_url is None:
+        raise click.ClickException(
+            "CONCORD_BROKER_URL is not set: without a broker the API process runs the "
+            "projections itself and no worker is needed"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    runtime = Runtime(settings)
+    projections = ProjectionWorker(runtime)
+    projections.start()
+    click.echo(
+        f"concord worker ready (pid {os.getpid()}, {settings.worker_threads} threads, "
+        f"sweep every {settings.sweep_interval:g}s)"
+    )
+    try:
+        stop.wait()
+    finally:
+        projections.stop()
+        runtime.close()
+        click.echo("concord worker stopped")
 
 
 @main.group()
@@ -307,6 +373,28 @@ def audit_review(tenant: str, start: str | None, end: str | None, out: str, as_h
         f"review pack of {tenant}, {pack.header.period_from} to {pack.header.period_to}: "
         f"{found.concern} concerns, {found.note} notes, {found.ok} in order -> {out}"
     )
+
+
+@main.command("migrate")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Stores migrated at once (at most half CONCORD_DB_POOL_SIZE on PostgreSQL).",
+)
+def migrate_command(jobs: int) -> None:
+    """Bring every store up to this release (run it before starting a new one): provision
+    each again (append-only trigger, grants), migrate projection tables whose version
+    changed, replay them. Idempotent and resumable; exit 1 if any store failed."""
+    from services import migrate as migrating  # noqa: PLC0415 - only this command needs it
+
+    summary = migrating.migrate_all(load_settings(), jobs=jobs, echo=click.echo)
+    click.echo(summary.line())
+    if summary.failed:
+        for outcome in summary.failed:
+            click.echo(f"failed: {outcome.store}: {outcome.error}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

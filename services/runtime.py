@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from projections.working_groups import WorkingGroupsView
 from services.applications import AllianceApplication, PlatformApplication, StoreApplication
 from services.audit import checkpoints
 from services.errors import NotFound
+from services.workers import ProjectionWaker, note_write
 
 PLATFORM_PROJECTIONS: Sequence[type[Projection]] = (NationalDirectory, KeyRegister)
 TENANT_PROJECTIONS: Sequence[type[Projection]] = (
@@ -69,18 +71,29 @@ class Store:
         )
         #: Called after each save (a tenant's store issues checkpoints at milestones).
         self.on_recorded: Callable[[Store, Sequence[Recording[Any]]], None] | None = None
+        #: With a broker: the waker of the workers that run the projections.
+        self.waker: Callable[[], ProjectionWaker | None] = lambda: None
         self._users = 0
         self._evicted = False
         self._lock = threading.Lock()
 
     def record(self, *aggregates: Aggregate) -> int:
-        """Save the aggregates' new events, then bring the projections up to date,
-        so a read straight after a write sees it. Returns the last log position."""
+        """Save the aggregates' new events, then bring the projections up to date (here,
+        or by the workers while this waits for them, bounded), so a read straight after a
+        write sees it. Returns the last log position."""
         recordings = self.app.save(*aggregates)
-        self.runner.catch_up()
+        position = recordings[-1].notification.id if recordings else 0
+        waker = self.waker()
+        if waker is not None and recordings:
+            waker.after_commit(self, position)
+        else:
+            started = time.perf_counter()
+            self.runner.catch_up()
+            elapsed = 1000 * (time.perf_counter() - started)
+            note_write(position, elapsed, caught_up=True, by="api")
         if self.on_recorded is not None and recordings:
             self.on_recorded(self, recordings)
-        return recordings[-1].notification.id if recordings else 0
+        return position
 
     @contextmanager
     def read(self) -> Iterator[Sql]:
@@ -128,11 +141,30 @@ class Runtime:
         self.platform = Store(
             PlatformApplication(self.backend, PLATFORM, self.tracer), PLATFORM_PROJECTIONS
         )
+        self._waker: ProjectionWaker | None = None
+        self._waker_lock = threading.Lock()
+        self.platform.waker = lambda: self.waker
         self._tenants: OrderedDict[str, Store] = OrderedDict()
         self._tenants_lock = threading.Lock()
         self._capacity = settings.tenant_cache_size
         #: The one clock of the process; tests may replace it.
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    @staticmethod
+    def projections_of(store: str) -> Sequence[type[Projection]]:
+        """The projections a store keeps (the platform's, or every alliance's)."""
+        return PLATFORM_PROJECTIONS if store == PLATFORM else TENANT_PROJECTIONS
+
+    @property
+    def waker(self) -> ProjectionWaker | None:
+        """With CONCORD_BROKER_URL: the sender of wake-ups (made on first use, so a worker
+        process, which never writes, holds no sender)."""
+        if self.settings.broker_url is None:
+            return None
+        with self._waker_lock:
+            if self._waker is None:
+                self._waker = ProjectionWaker(self.settings, self)
+            return self._waker
 
     @contextmanager
     def tenant(self, slug: str, *, provision: bool = False) -> Iterator[Store]:
@@ -163,6 +195,7 @@ class Runtime:
             )
         opened = Store(AllianceApplication(self.backend, slug, self.tracer), TENANT_PROJECTIONS)
         opened.on_recorded = functools.partial(checkpoints.on_recorded, self)
+        opened.waker = lambda: self.waker
         evicted: list[Store] = []
         with self._tenants_lock:
             store = self._tenants.get(slug)
@@ -191,5 +224,7 @@ class Runtime:
         for store in stores:
             store._evict()
         self.platform.close()
+        if self._waker is not None:
+            self._waker.close()
         self.backend.close()
         self.telemetry.shutdown()

@@ -19,6 +19,14 @@ REPRESENTATIVE_COLUMNS = "representative_id, member_id, seq, role, name, email, 
 
 class MemberRegister(Projection):
     name = "member_register"
+    #: 2: representatives indexed by member (each new principal scanned the table).
+    version = 2
+    indexes = {
+        "representatives_by_member": (
+            "CREATE INDEX IF NOT EXISTS representatives_by_member"
+            " ON representatives (member_id, seq)"
+        ),
+    }
     tables = {
         "members": (
             "CREATE TABLE IF NOT EXISTS members ("

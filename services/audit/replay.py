@@ -384,8 +384,16 @@ def _read_out(replay: _Replay, at: datetime, last: int) -> Snapshot:
     sql = replay.sql
     day = at.date().isoformat()
     members = register.members(sql, status=None, standing=None, after=0, limit=EVERY)
+    # Every member's representatives in one read (as `register.representatives` gives
+    # them, in order of seq), not one read per member.
+    representatives: dict[str, list[dict[str, Any]]] = {}
+    for row in sql.all(
+        f"SELECT {register.REPRESENTATIVE_COLUMNS} FROM representatives ORDER BY seq"  # noqa: S608
+    ):
+        row["principal"] = bool(row["principal"])
+        representatives.setdefault(row["member_id"], []).append(row)
     for member in members:
-        member["representatives"] = register.representatives(sql, member["member_id"])
+        member["representatives"] = representatives.get(member["member_id"], [])
         member["principal_contact"] = next(
             (r["representative_id"] for r in member["representatives"] if r["principal"]), None
         )

@@ -22,8 +22,9 @@ attack below must fail:
 6. a running tally in any answer while voting is open.
 
 And the store's own bytes (SQLite's files, PostgreSQL's pages) must keep no key that
-was destroyed at the count. There is no message broker in this feature yet (see
-`test_there_is_no_broker_to_search_yet`).
+was destroyed at the count. The projections run in a real `concord worker` on Redis, so
+every message the API sent (the exact bytes) and everything the worker logged join the
+search.
 """
 
 from __future__ import annotations
@@ -33,18 +34,19 @@ import json
 import logging
 import random
 import re
-import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+import redis
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar.testing import TestClient
@@ -57,6 +59,14 @@ from infra.settings import Settings
 from infra.stores import PLATFORM
 from infra.telemetry import Telemetry
 from services.api.app import create_app
+from tests.brokers import (
+    REDIS_URL,
+    Worker,
+    flush_redis,
+    new_namespace,
+    no_worker_left_behind,
+    unavailable,
+)
 from tests.conftest import ADMIN, ADMIN_KEY, IN_CI, _postgres_problem, _server_url, bearer
 from tests.e2e.test_membership_year import Alliance
 from tests.raw_store import store_pages, store_rows
@@ -189,10 +199,14 @@ class Record:
     logs: list[Found]
     spans: list[Found]
     traces: list[Found]
+    #: Every message the API sent to the broker (encoded, as sent), and the worker's output.
+    messages: list[Found]
 
     def voter(self, member_id: str) -> Voter:
         return next(v for v in self.voters if v.member_id == member_id)
 
+
+__all__ = ["no_worker_left_behind"]  # a fixture: no worker outlives a failed setup
 
 # ---------------------------------------------------------------------------- the elections
 
@@ -261,6 +275,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis at {REDIS_URL}", type(error).__name__)
+    namespace = new_namespace()
     with ExitStack() as stack:
         database_url = stack.enter_context(throwaway_database()) if backend == "postgres" else None
         yield Settings(
@@ -269,7 +288,11 @@ def settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             admin_key=ADMIN_KEY,
             tenant_cache_size=8,
             db_pool_size=4,
+            broker_url=REDIS_URL,
+            broker_namespace=namespace,
+            sweep_interval=1.0,
         )
+    flush_redis(REDIS_URL, namespace)
 
 
 def on(moment: datetime, days: int) -> str:
@@ -366,6 +389,8 @@ def read_as_everyone(
 def record(settings: Settings, backend: str) -> Iterator[Record]:
     """Five secret co-chair elections of nine organisations, and everything kept after."""
     spans = InMemorySpanExporter()
+    worker = Worker(settings, Path(settings.data_dir).parent / "worker.log").start()
+    sent: list[bytes] = []
     with (
         TestClient(
             create_app(settings, telemetry=Telemetry("none", span_exporter=spans))
@@ -373,6 +398,14 @@ def record(settings: Settings, backend: str) -> Iterator[Record]:
         KeptLogs() as logs,
     ):
         client.app.state.runtime.clock = lambda: START
+        broker = client.app.state.runtime.waker.broker
+        send = broker.enqueue
+
+        def enqueue(message: Any, *, delay: int | None = None) -> Any:
+            sent.append(message.encode())  # the bytes that go to Redis
+            return send(message, delay=delay)
+
+        broker.enqueue = enqueue
         onboarded = client.post(
             "/v1/tenants",
             json={
@@ -406,6 +439,7 @@ def record(settings: Settings, backend: str) -> Iterator[Record]:
             assert closed["status"] == "closed", closed
         answers_after = read_as_everyone(alliance, keys, [e.election_id for e in elections])
 
+        worker.stop()
         by_trace: dict[int, list[str]] = defaultdict(list)
         for span in spans.get_finished_spans():
             by_trace[span.context.trace_id].append(span.to_json())
@@ -420,6 +454,8 @@ def record(settings: Settings, backend: str) -> Iterator[Record]:
             logs=[Found(f"log {r.name}", f"{r.getMessage()} {r.__dict__}") for r in logs.records],
             spans=[Found(f"span {s.name}", s.to_json()) for s in spans.get_finished_spans()],
             traces=[Found(f"trace {t:032x}", "\n".join(s)) for t, s in by_trace.items()],
+            messages=[Found(f"message {n}", m.decode()) for n, m in enumerate(sent)]
+            + [Found("worker output", worker.output())],
         )
 
 
@@ -490,7 +526,7 @@ def everything(record: Record, settings: Any, backend: str) -> list[Found]:
         found.append(Found(where, json.dumps(event_data(event), default=str)))
     found += table_rows(record.alliance, settings, backend, SLUG)
     found += table_rows(record.alliance, settings, backend, PLATFORM)
-    found += record.logs + record.spans + record.traces
+    found += record.logs + record.spans + record.traces + record.messages
     found += [a for a in record.alliance.answers if "/events" not in a.where]
     found += answers(record.answers_while_voting) + answers(record.answers_after)
     return found
@@ -706,7 +742,7 @@ def test_no_destroyed_key_is_left_in_the_store_files(record, settings, backend):
 
 def test_logs_spans_and_answers_carry_no_ballot_beyond_the_counts(record):
     candidates = [c for e in record.elections for c in e.candidates]
-    said = record.logs + record.spans
+    said = record.logs + record.spans + record.messages
     assert any("/ballots" in s.text for s in record.logs), "the ballots were logged"
     assert any(s.where == "span command.cast_ballot" for s in record.spans)
 
@@ -781,11 +817,21 @@ def test_while_voting_no_answer_shows_a_running_tally(record):
     assert readers == {"tenant-admin", "auditor"}
 
 
-def test_there_is_no_broker_to_search_yet(record):
-    """There is no message broker in this feature yet: nothing is sent anywhere but the
-    stores, logs and spans searched above. When a broker comes (dramatiq, in the design),
-    this fails, and its messages must join the search."""
-    runtime = record.alliance.client.app.state.runtime
-    assert "dramatiq" not in sys.modules
-    assert not [name for name in vars(runtime) if "broker" in name]
-    assert not [name for name in type(runtime.settings).__struct_fields__ if "broker" in name]
+def test_the_broker_is_searched_and_carries_ids_and_positions_only(record):
+    """The projections ran in the worker, woken by messages naming the store, its
+    projections and a position: no member, key, ballot or candidate in any of them."""
+    messages = [m for m in record.messages if m.where.startswith("message")]
+    assert len(messages) > 100  # every write of the five elections woke the worker
+    for found in messages:
+        body = json.loads(found.text)
+        store, projections, position = body["args"]
+        assert store in (SLUG, PLATFORM) and isinstance(position, int)
+        assert all(re.fullmatch(r"[a-z_]+", name) for name in projections)
+        assert set(body["options"]) <= {"otel", "redis_message_id"}
+    worker = next(m for m in record.messages if m.where == "worker output")
+    assert "concord worker ready" in worker.text
+    assert all(
+        v.member_id not in m.text and v.name not in m.text
+        for v in record.voters
+        for m in record.messages
+    )
