@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck clean
+.PHONY: help run test lint typecheck bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,13 @@ lint: $(STAMP) ## ruff, and the import contracts (the domain stays pure)
 
 typecheck: $(STAMP) ## mypy --strict on the domain
 	$(BIN)/mypy
+
+bench: $(STAMP) ## Benchmarks against local PostgreSQL and Redis: one table (also var/bench/latest.md)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; \
+	  else echo "make bench needs wrk: sudo apt-get install wrk"; exit 1; fi; }
+	@test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet py-spy
+	$(BIN)/python -m bench.run
 
 clean: ## Remove the virtual environment and the embedded data
 	rm -rf $(VENV) var
