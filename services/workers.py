@@ -108,9 +108,10 @@ class ProjectionWaker:
 
     def after_commit(self, store: Store, position: int) -> None:
         started = time.perf_counter()
-        self.wake(store.app.store, list(store.runner.by_name), position)
+        sent = self.wake(store.app.store, list(store.runner.by_name), position)
         by = "workers"
-        caught_up = self.wait(store, position)
+        # Nobody was woken (the broker is down): waiting would only delay the answer.
+        caught_up = self.wait(store, position) if sent else False
         if not caught_up:
             by = "api"
             try:
