@@ -62,6 +62,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: Dramatiq worker threads per `concord worker` process.
     worker_threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
 
+    #: Requests a minute one API key may make (per API process; 0: no limit).
+    rate_limit_per_key: Annotated[int, msgspec.Meta(ge=0)] = 1200
+    #: Requests a minute all the keys of one alliance may make together (per API
+    #: process; 0: no limit).
+    rate_limit_per_tenant: Annotated[int, msgspec.Meta(ge=0)] = 6000
+
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None

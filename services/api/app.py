@@ -21,7 +21,7 @@ from services import access
 from services.api.audit import AuditController, SigningKeyController
 from services.api.audit_replay import AuditStateController
 from services.api.audit_review import ReviewPackController
-from services.api.auth import PUBLIC_PATHS, BearerKeyMiddleware
+from services.api.auth import PUBLIC_PATHS, BearerKeyMiddleware, RateLimits
 from services.api.consistency import ConsistencyHeaders
 from services.api.decisions import MotionController
 from services.api.elections import ElectionController
@@ -63,6 +63,9 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         if settings.admin_key:
             access.ensure_platform_key(runtime, settings.admin_key)
         app.state.runtime = runtime
+        app.state.rate_limits = RateLimits(
+            settings.rate_limit_per_key, settings.rate_limit_per_tenant
+        )
         schedule = checkpoints.CheckpointSchedule(runtime, settings.checkpoint_interval)
         schedule.start()
         try:

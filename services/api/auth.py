@@ -15,9 +15,10 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from domain.values import Role
+from infra.rate_limits import TokenBuckets
 from services import access, onboarding
 from services.access import Principal
-from services.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
+from services.errors import Forbidden, InvalidRequest, NotFound, RateLimited, Unauthenticated
 from services.runtime import Runtime
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
@@ -41,7 +42,35 @@ class BearerKeyMiddleware(AbstractAuthenticationMiddleware):
         found = await anyio.to_thread.run_sync(access.authenticate, runtime, secret.strip())
         if found is None:
             raise Unauthenticated("this API key is not valid (unknown or revoked)")
+        limits: RateLimits = connection.app.state.rate_limits
+        limits.check(found)
         return AuthenticationResult(user=found, auth=found.key_id)
+
+
+class RateLimits:
+    """The per-key and per-alliance request budgets of this process."""
+
+    def __init__(self, per_key: int, per_tenant: int) -> None:
+        self.keys = TokenBuckets(per_key)
+        self.tenants = TokenBuckets(per_tenant)
+
+    def check(self, principal: Principal) -> None:
+        """Take this request from the key's budget and its alliance's, or RateLimited."""
+        wait = self.keys.take(principal.key_id)
+        if wait is not None:
+            raise RateLimited(
+                f"this key made more than {self.keys.per_minute} requests in a minute; "
+                f"retry in {wait} s",
+                wait,
+            )
+        if principal.tenant is not None:
+            wait = self.tenants.take(principal.tenant)
+            if wait is not None:
+                raise RateLimited(
+                    f"the keys of this alliance made more than {self.tenants.per_minute} "
+                    f"requests in a minute together; retry in {wait} s",
+                    wait,
+                )
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -17,11 +17,12 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 
 from domain import errors as rules
-from services.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
+from services.errors import Forbidden, InvalidRequest, NotFound, RateLimited, Unauthenticated
 
 log = logging.getLogger("concord.api")
 
@@ -119,6 +120,17 @@ def on_forbidden(request: Request[Any, Any, Any], error: Forbidden) -> Response[
     )
 
 
+def on_rate_limited(request: Request[Any, Any, Any], error: RateLimited) -> Response[Any]:
+    return problem(
+        HTTP_429_TOO_MANY_REQUESTS,
+        "Too many requests",
+        error.message,
+        code="rate-limited",
+        request=request,
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
 def on_unauthenticated(request: Request[Any, Any, Any], error: Unauthenticated) -> Response[Any]:
     return problem(
         HTTP_401_UNAUTHORIZED,
@@ -205,6 +217,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     IntegrityError: on_concurrent_change,
     Forbidden: on_forbidden,
     Unauthenticated: on_unauthenticated,
+    RateLimited: on_rate_limited,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
     Exception: on_unexpected,
