@@ -205,16 +205,6 @@ class ProjectionRunner:
         found = self.views.positions()
         return {p.name: found.get(p.name, 0) for p in self.projections}
 
-    def position_of(self, name: str) -> int:
-        """One projection's tracking position (0: nothing applied yet)."""
-        with self.views.transaction(commit=False) as sql:
-            row = sql.one(
-                f"SELECT notification_id FROM {self.views.tracking_table}"  # noqa: S608
-                " WHERE application_name = ?",
-                (name,),
-            )
-        return int(row["notification_id"]) if row else 0
-
     def rebuild(self) -> int:
         """Drop every projection's tables and tracking record, then replay from zero."""
         for projection in self.projections:
