@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from bench.bench_http import free_port
 from bench.table import Row, render
 from infra.settings import Settings
 from services import onboarding
@@ -219,12 +219,6 @@ class Sampler:
             rss, private = memory_kb(pid)
             self.max_backend_rss = max(self.max_backend_rss, rss)
             self.max_backend_private = max(self.max_backend_private, private)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Server:

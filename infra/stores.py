@@ -7,6 +7,8 @@ live and hands out the eventsourcing infrastructure for it.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import shutil
 import sqlite3
@@ -15,7 +17,7 @@ import weakref
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
@@ -43,7 +45,11 @@ from psycopg.rows import dict_row
 
 from domain.values import checked_slug
 
+log = logging.getLogger("concord.stores")
+
 PLATFORM = "platform"
+#: (store, its log's head position, {projection: tracking position}) for each store.
+Heads = Iterator[tuple[str, int, dict[str, int]]]
 # Read the log in pages this big: the default (10) is several times slower to scan.
 LOG_PAGE = 1000
 
@@ -250,6 +256,12 @@ class Backend(ABC):
     def ping(self) -> None:
         """Raise when the backing database cannot be reached."""
 
+    @abstractmethod
+    def log_heads(self, stores: Sequence[str], *, exclusive: str) -> AbstractContextManager[Heads]:
+        """Each store's log head and its projections' positions, read without opening the
+        store (a store that cannot be read is logged and skipped). `exclusive` names a
+        lock: where the database has one, a second caller holding it gets nothing."""
+
     def close(self) -> None:
         """Release shared resources (the connection pool)."""
 
@@ -344,6 +356,31 @@ class SQLiteBackend(Backend):
             probe.execute("SELECT 1").fetchone()
         finally:
             probe.close()
+
+    @contextmanager
+    def log_heads(self, stores: Sequence[str], *, exclusive: str) -> Iterator[Heads]:
+        yield self._heads(stores)  # files have no shared lock: every caller reads
+
+    def _heads(self, stores: Sequence[str]) -> Heads:
+        for store in stores:
+            folder = self.folder(store)
+            try:
+                events = sqlite3.connect(f"file:{folder / 'events.sqlite'}?mode=ro", uri=True)
+                views = sqlite3.connect(f"file:{folder / 'views.sqlite'}?mode=ro", uri=True)
+            except sqlite3.Error:
+                continue
+            try:
+                head = events.execute("SELECT coalesce(max(rowid), 0) FROM stored_events")
+                top = int(head.fetchone()[0])
+                rows = views.execute("SELECT application_name, notification_id FROM tracking")
+                positions = {name: int(at) for name, at in rows.fetchall()}
+            except sqlite3.Error as error:
+                log.warning("log head of %s unreadable (%s)", store, type(error).__name__)
+                continue
+            finally:
+                events.close()
+                views.close()
+            yield store, top, positions
 
     def remove(self, store: str) -> None:
         shutil.rmtree(self.folder(store), ignore_errors=True)
@@ -798,6 +835,43 @@ class PostgresBackend(Backend):
     def ping(self) -> None:
         with self.connection() as conn:
             conn.execute("SELECT 1")
+
+    @contextmanager
+    def log_heads(self, stores: Sequence[str], *, exclusive: str) -> Iterator[Heads]:
+        # One connection and one transaction for the whole read, holding the advisory
+        # lock `exclusive` names (a second caller skips), one query per store.
+        with self.connection() as conn, conn.transaction():
+            locked = conn.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS locked", (exclusive,)
+            ).fetchone()
+            if not locked or not locked["locked"]:
+                yield iter(())
+                return
+            yield self._heads(conn, stores)
+
+    def _heads(self, conn: psycopg.Connection[Any], stores: Sequence[str]) -> Heads:
+        for store in stores:
+            names = {
+                "events": pgsql.Identifier(schema_name(store), events_table(store)),
+                "tracking": pgsql.Identifier(schema_name(store), "views_tracking"),
+            }
+            try:
+                with conn.transaction():  # a savepoint: one broken store skips only itself
+                    row = conn.execute(
+                        pgsql.SQL(
+                            "SELECT (SELECT coalesce(max(notification_id), 0) FROM {events})"
+                            " AS head, (SELECT coalesce(json_object_agg(application_name,"
+                            " notification_id), '{{}}') FROM {tracking}) AS positions"
+                        ).format(**names)
+                    ).fetchone()
+            except psycopg.Error as error:
+                log.warning("log head of %s unreadable (%s)", store, type(error).__name__)
+                continue
+            assert row is not None
+            positions = row["positions"]
+            if isinstance(positions, str):
+                positions = json.loads(positions)
+            yield store, int(row["head"]), {k: int(v) for k, v in positions.items()}
 
     def _open(self) -> None:
         self.pool.open(wait=False)

@@ -28,7 +28,6 @@ at start, so a lost message (a killed worker, a flushed or restarted broker) hea
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -38,13 +37,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import dramatiq
-import msgspec
-from psycopg import sql as pgsql
 
 from infra import msgspec_types
 from infra.broker import make_broker, queue_name
 from infra.settings import Settings
-from infra.stores import PLATFORM, PostgresBackend, SQLiteBackend, events_table, schema_name
+from infra.stores import PLATFORM
 
 if TYPE_CHECKING:
     from services.runtime import Runtime, Store
@@ -254,7 +251,9 @@ class ProjectionWorker:
         """Wake every projection behind its store's log. Returns how many were woken.
         On PostgreSQL one worker sweeps at a time (the others skip this round)."""
         woken = 0
-        with _heads(self.runtime) as heads:
+        backend = self.runtime.backend
+        stores = [PLATFORM, *backend.tenant_stores()]
+        with backend.log_heads(stores, exclusive="concord.sweep") as heads:
             for store, head, positions in heads:
                 lagging = [
                     projection.name
@@ -265,70 +264,3 @@ class ProjectionWorker:
                     self.actor.send(store, lagging, head)
                     woken += len(lagging)
         return woken
-
-
-Heads = Iterator[tuple[str, int, dict[str, int]]]
-
-
-@contextmanager
-def _heads(runtime: Runtime) -> Iterator[Heads]:
-    """Each store's log head and projection positions, read without opening the store."""
-    backend = runtime.backend
-    stores = [PLATFORM, *backend.tenant_stores()]
-    if isinstance(backend, PostgresBackend):
-        with backend.connection() as conn, conn.transaction():
-            locked = conn.execute(
-                "SELECT pg_try_advisory_xact_lock(hashtext('concord.sweep')) AS locked"
-            ).fetchone()
-            if not locked or not locked["locked"]:
-                yield iter(())
-                return
-            yield _postgres_heads(conn, stores)
-        return
-    assert isinstance(backend, SQLiteBackend)
-    yield _sqlite_heads(backend, stores)
-
-
-def _postgres_heads(conn: Any, stores: list[str]) -> Heads:
-    for store in stores:
-        names = {
-            "events": pgsql.Identifier(schema_name(store), events_table(store)),
-            "tracking": pgsql.Identifier(schema_name(store), "views_tracking"),
-        }
-        try:
-            with conn.transaction():  # a savepoint: one broken store skips only itself
-                row = conn.execute(
-                    pgsql.SQL(
-                        "SELECT (SELECT coalesce(max(notification_id), 0) FROM {events}) AS head,"
-                        " (SELECT coalesce(json_object_agg(application_name, notification_id),"
-                        " '{{}}') FROM {tracking}) AS positions"
-                    ).format(**names)
-                ).fetchone()
-        except Exception as error:
-            log.warning("sweep skipped %s (%s)", store, type(error).__name__)
-            continue
-        positions = row["positions"]
-        if isinstance(positions, str):
-            positions = msgspec.json.decode(positions)
-        yield store, int(row["head"]), {k: int(v) for k, v in positions.items()}
-
-
-def _sqlite_heads(backend: SQLiteBackend, stores: list[str]) -> Heads:
-    for store in stores:
-        folder = backend.folder(store)
-        try:
-            events = sqlite3.connect(f"file:{folder / 'events.sqlite'}?mode=ro", uri=True)
-            views = sqlite3.connect(f"file:{folder / 'views.sqlite'}?mode=ro", uri=True)
-        except sqlite3.Error:
-            continue
-        try:
-            head = events.execute("SELECT coalesce(max(rowid), 0) FROM stored_events").fetchone()
-            rows = views.execute("SELECT application_name, notification_id FROM tracking")
-            positions = {name: int(at) for name, at in rows.fetchall()}
-        except sqlite3.Error as error:
-            log.warning("sweep skipped %s (%s)", store, type(error).__name__)
-            continue
-        finally:
-            events.close()
-            views.close()
-        yield store, int(head[0]), positions

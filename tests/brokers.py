@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ import pytest
 import redis
 
 from infra.settings import Settings
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, free_port
 
 REDIS_URL = os.environ.get("CONCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP_URL = os.environ.get("CONCORD_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -91,12 +90,6 @@ def amqp_broker() -> Iterator[tuple[str, str]]:
         yield AMQP_URL, namespace
     finally:
         delete_amqp_queues(AMQP_URL, namespace)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

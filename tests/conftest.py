@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -99,6 +100,13 @@ def telemetry() -> Telemetry:
 def client(settings: Settings, telemetry: Telemetry) -> Iterator[TestClient[Any]]:
     with TestClient(create_app(settings, telemetry=telemetry)) as test_client:
         yield test_client
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on just now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def bearer(key: str) -> dict[str, str]:

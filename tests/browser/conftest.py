@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ import pytest
 from psycopg import sql
 
 from services.demo import CONFIDENTIAL_TEXT
-from tests.conftest import ADMIN_KEY, IN_CI, _postgres_problem, _server_url
+from tests.conftest import ADMIN_KEY, IN_CI, _postgres_problem, _server_url, free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response, Route
@@ -151,12 +150,6 @@ def browser(chromium_path: str) -> Iterator[Browser]:
 
 
 # ----------------------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOCAL, 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +35,7 @@ from infra.settings import Settings
 from infra.telemetry import Telemetry
 from services.api.app import create_app
 from services.runtime import Runtime
-from tests.conftest import ADMIN, ADMIN_KEY, bearer
+from tests.conftest import ADMIN, ADMIN_KEY, bearer, free_port
 
 WORKERS = 3
 THREADS = 24
@@ -51,12 +50,6 @@ KINDS = ("application", "agenda", "amendment")
 
 
 # ------------------------------------------------------------------------------ server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
