@@ -40,6 +40,8 @@ def test_every_command_explains_itself(cli):
         ["keys", "create"],
         ["keys", "revoke"],
         ["projections", "rebuild"],
+        ["worker"],
+        ["migrate"],
     ):
         result = cli(*command, "--help")
         assert result.exit_code == 0, command
@@ -111,6 +113,8 @@ def test_cli_mistakes_are_refused_clearly(cli):
     assert unknown.exit_code == 1 and "no alliance" in unknown.output
     rebuild = cli("projections", "rebuild", "--tenant", "nowhere")
     assert rebuild.exit_code == 1 and "no alliance" in rebuild.output
+    no_broker = cli("worker")  # the settings have no CONCORD_BROKER_URL
+    assert no_broker.exit_code == 1 and "CONCORD_BROKER_URL is not set" in no_broker.output
 
 
 def test_a_bad_setting_is_named(cli, monkeypatch):

@@ -41,6 +41,13 @@ def test_values_are_read_and_converted():
         ({"CONCORD_ADMIN_KEY": "short"}, "CONCORD_ADMIN_KEY"),
         ({"CONCORD_DATABASE_URL": "mysql://x"}, "CONCORD_DATABASE_URL"),
         ({"CONCORD_DATABSE_URL": "postgresql://x"}, "CONCORD_DATABSE_URL"),
+        ({"CONCORD_BROKER_URL": "kafka://x"}, "CONCORD_BROKER_URL"),
+        ({"CONCORD_BROKER_NAMESPACE": "Has Spaces"}, "CONCORD_BROKER_NAMESPACE"),
+        ({"CONCORD_PROJECTION_WAIT_MS": "0"}, "CONCORD_PROJECTION_WAIT_MS"),
+        ({"CONCORD_SWEEP_INTERVAL": "0"}, "CONCORD_SWEEP_INTERVAL"),
+        ({"CONCORD_WORKER_THREADS": "65"}, "CONCORD_WORKER_THREADS"),
+        ({"CONCORD_RATE_LIMIT_PER_KEY": "-1"}, "CONCORD_RATE_LIMIT_PER_KEY"),
+        ({"CONCORD_RATE_LIMIT_PER_TENANT": "lots"}, "CONCORD_RATE_LIMIT_PER_TENANT"),
     ],
 )
 def test_a_bad_or_unknown_variable_is_named(environ, named):
@@ -59,3 +66,17 @@ def test_every_exporter_setting_builds_a_working_tracer(exporter):
             span.end()
     finally:
         telemetry.shutdown()
+
+
+def test_the_worker_settings_are_read():
+    settings = Settings.from_env(
+        {
+            "CONCORD_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
+            "CONCORD_BROKER_NAMESPACE": "kent.prod",
+            "CONCORD_SWEEP_INTERVAL": "2.5",
+            "CONCORD_RATE_LIMIT_PER_KEY": "0",
+        }
+    )
+    assert settings.broker_url is not None and settings.broker_namespace == "kent.prod"
+    assert settings.sweep_interval == 2.5 and settings.rate_limit_per_key == 0
+    assert Settings.from_env({"CONCORD_BROKER_URL": " "}).broker_url is None
