@@ -10,14 +10,19 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import ADMIN, bearer
-
-PUBLIC = "public"
-ANY_KEY = "any-key"
+from tests.e2e.permission_matrix import (
+    ACCESS,
+    ANY_KEY,
+    PUBLIC,
+    TENANT_ROLES,
+    as_markdown,
+)
 
 _fresh = itertools.count()
 
@@ -29,13 +34,6 @@ def amendment() -> dict[str, Any]:
         "rules": [{"path": "membership.max_representatives", "value": 3 + next(_fresh)}],
     }
 
-
-READERS = {"platform-admin", "tenant-admin", "officer", "member", "auditor"}
-EDITORS = {"tenant-admin", "officer"}
-RUNNERS = EDITORS
-RECORD_READERS = {"tenant-admin", "officer", "auditor"}
-VOTERS = {"tenant-admin", "officer", "member"}
-LOG_READERS = {"tenant-admin", "auditor"}
 
 AUDIT_OPERATIONS = {
     "getCheckpoint",
@@ -58,157 +56,6 @@ AUDIT_QUERIES = {
 #: A loopback port nothing listens on: deliveries fail at once and are retried later.
 DEAD_WEBHOOK = "http://127.0.0.1:9/checkpoints"
 
-# operationId -> who may call it. Tenant roles act on their own alliance only.
-ACCESS: dict[str, set[str]] = {
-    "health": {PUBLIC},
-    "whoAmI": {ANY_KEY},
-    "onboardTenant": {"platform-admin"},
-    "listTenants": {"platform-admin"},
-    "getTenant": {"platform-admin", "tenant-admin", "officer", "member", "auditor"},
-    "suspendTenant": {"platform-admin"},
-    "reinstateTenant": {"platform-admin"},
-    "issueKey": {"tenant-admin"},
-    "listKeys": {"tenant-admin"},
-    "getKey": {"tenant-admin"},
-    "revokeKey": {"tenant-admin"},
-    "readEventLog": {"tenant-admin", "auditor"},
-    "listTemplates": {ANY_KEY},
-    "getTemplate": {ANY_KEY},
-    "getTermsInForce": READERS,
-    "listTermsVersions": READERS,
-    "getTermsVersion": READERS,
-    "diffTermsVersions": READERS,
-    "getTermsReview": READERS,
-    "listAmendments": READERS,
-    "getAmendment": READERS,
-    "proposeAmendment": EDITORS,
-    "approveAmendment": EDITORS,
-    "rejectAmendment": EDITORS,
-    "withdrawAmendment": EDITORS,
-    "openTermsReview": EDITORS,
-    "concludeTermsReview": EDITORS,
-    # Membership: applications and representatives carry personal data.
-    "submitApplication": RUNNERS,
-    "listApplications": RECORD_READERS,
-    "getApplication": RECORD_READERS,
-    "circulateApplication": RUNNERS,
-    "recommendApplication": RUNNERS,
-    "decideApplication": RUNNERS,
-    "withdrawApplication": RUNNERS,
-    "listMembers": READERS,
-    "getMember": READERS,
-    "suspendMember": RUNNERS,
-    "reinstateMember": RUNNERS,
-    "resignMember": RUNNERS,
-    "removeMember": RUNNERS,
-    "reviewMemberConduct": RUNNERS,
-    # A member key sees its own organisation's representatives (the world's member key
-    # speaks for the member these calls read).
-    "listRepresentatives": RECORD_READERS | {"member"},
-    "addRepresentative": RUNNERS,
-    "replaceRepresentative": RUNNERS,
-    "removeRepresentative": RUNNERS,
-    "makePrincipalContact": RUNNERS,
-    "listOffices": READERS,
-    "getOffice": READERS,
-    "appointToOffice": RUNNERS,
-    "recordElectionResult": RUNNERS,
-    "endOfficeHolding": RUNNERS,
-    "listBodies": READERS,
-    "takeCommitteeSeat": RUNNERS,
-    "endCommitteeSeat": RUNNERS,
-    "listWorkingGroups": READERS,
-    "getWorkingGroup": READERS,
-    "proposeWorkingGroup": RUNNERS,
-    "establishWorkingGroup": RUNNERS,
-    "changeWorkingGroupLeads": RUNNERS,
-    "joinWorkingGroup": RUNNERS,
-    "leaveWorkingGroup": RUNNERS,
-    "recordWorkingGroupReport": RUNNERS,
-    "dissolveWorkingGroup": RUNNERS,
-    "listWorkPlans": READERS,
-    "getWorkPlan": READERS,
-    "addWorkPlanItem": RUNNERS,
-    "agreeWorkPlan": RUNNERS,
-    "progressWorkPlanItem": RUNNERS,
-    "deliverWorkPlanItem": RUNNERS,
-    "evaluateWorkPlanItem": RUNNERS,
-    "evaluateWorkPlan": RUNNERS,
-    # Meetings, minutes and action items: read by every key of the alliance (confidential
-    # text only by the roles the alliance allows), run by officers and tenant admins.
-    "listMeetings": READERS,
-    "getMeeting": READERS,
-    "scheduleMeeting": RUNNERS,
-    "rescheduleMeeting": RUNNERS,
-    "addAgendaItem": RUNNERS,
-    "withdrawAgendaItem": RUNNERS,
-    "cancelMeeting": RUNNERS,
-    "holdMeeting": RUNNERS,
-    "getComplianceCalendar": READERS,
-    "listMinutes": READERS,
-    "getMinutes": READERS,
-    "getPublicMinutes": READERS,
-    "draftMinutes": RUNNERS,
-    "amendMinutes": RUNNERS,
-    "approveMinutes": RUNNERS,
-    "publishMinutes": RUNNERS,
-    "correctMinutes": RUNNERS,
-    "listActionItems": READERS,
-    "getActionItem": READERS,
-    "noteActionProgress": RUNNERS,
-    "completeActionItem": RUNNERS,
-    "getConfidentialReaders": READERS,
-    "setConfidentialReaders": {"tenant-admin"},
-    # Motions and elections: read by every key of the alliance (and the platform admin),
-    # run by officers and tenant admins; voting also with a member organisation's own key.
-    # The handlers refuse a member key acting for another organisation, and any key but
-    # the organisation's own casting a secret ballot (403): the sweep points the member
-    # key at its own organisation and casts in an open election; the refusals have tests
-    # of their own below.
-    "listMotions": READERS,
-    "getVotingRecord": READERS,
-    "getMotion": READERS,
-    "proposeMotion": RUNNERS,
-    "seekConsensus": RUNNERS,
-    "openMotionVoting": RUNNERS,
-    "castVote": VOTERS,
-    "closeMotionVoting": RUNNERS,
-    "giveCastingVote": RUNNERS,
-    "withdrawMotion": RUNNERS,
-    "listElections": READERS,
-    "getElection": READERS,
-    "recountElection": LOG_READERS,
-    "openElection": RUNNERS,
-    "nominateCandidate": VOTERS,
-    "withdrawNomination": VOTERS,
-    "openElectionVoting": RUNNERS,
-    "castBallot": VOTERS,
-    "closeElection": RUNNERS,
-    "cancelElection": RUNNERS,
-    # Tamper evidence (issue 7)
-    "issueCheckpoint": LOG_READERS,
-    "listCheckpoints": LOG_READERS,
-    "getCheckpoint": LOG_READERS,
-    "getInclusionProof": LOG_READERS,
-    "getConsistencyProof": LOG_READERS,
-    "exportAuditBundle": LOG_READERS,
-    "addCheckpointWebhook": LOG_READERS,
-    "listCheckpointWebhooks": LOG_READERS,
-    "removeCheckpointWebhook": LOG_READERS,
-    "getSigningKey": {PUBLIC},
-    "getReviewPack": LOG_READERS,
-    "getAuditState": LOG_READERS,
-    # Personal data (issue 7): the tenant admin acts; the auditor reads the registers.
-    "subjectAccessExport": {"tenant-admin"},
-    "requestErasure": {"tenant-admin"},
-    "listErasures": LOG_READERS,
-    "placeRetentionHold": {"tenant-admin"},
-    "listRetentionHolds": LOG_READERS,
-    "liftRetentionHold": {"tenant-admin"},
-    "diffAuditStates": LOG_READERS,
-    "getReviewPackHtml": LOG_READERS,
-}
-TENANT_ROLES = ["tenant-admin", "officer", "member", "auditor"]
 
 # Kinship-care, amended so every kind of object exists: a working-group body, a
 # recommendation step, and an elected office beside the appointed chair.
@@ -1035,6 +882,14 @@ def test_every_operation_has_a_decided_access_rule(client):
     ids = {operation for operation, _, _ in operations(client)}
 
     assert ids == set(ACCESS), f"decide who may call: {sorted(ids ^ set(ACCESS))}"
+
+
+def test_the_published_permission_matrix_is_the_tested_one():
+    page = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+
+    assert page.read_text(encoding="utf-8") == as_markdown(), (
+        "docs/permissions.md is stale: python -m tests.e2e.permission_matrix > docs/permissions.md"
+    )
 
 
 def test_a_key_of_one_alliance_finds_nothing_of_another(world, client):
