@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from infra import outbound
+
 PREFIX = "CONCORD_"
 
 
@@ -67,6 +69,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: Requests a minute all the keys of one alliance may make together (per API
     #: process; 0: no limit).
     rate_limit_per_tenant: Annotated[int, msgspec.Meta(ge=0)] = 6000
+
+    #: Private networks webhooks may be sent to (comma-separated CIDRs, e.g.
+    #: "10.20.0.0/16"); by default only public addresses are used.
+    outbound_private_networks: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            outbound.parse_networks(self.outbound_private_networks)
+        except ValueError as error:
+            raise ValueError(f"{PREFIX}OUTBOUND_PRIVATE_NETWORKS: {error}") from None
+
+    @property
+    def outbound_networks(self) -> tuple[outbound.Network, ...]:
+        return outbound.parse_networks(self.outbound_private_networks)
 
     @property
     def uses_postgres(self) -> bool:

@@ -88,6 +88,9 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> Set
         admin_key=ADMIN_KEY,
         tenant_cache_size=8,
         db_pool_size=4,
+        # The tests' webhook receivers listen on loopback (by default only public
+        # addresses are sent to: tests/e2e/test_audit_checkpoints.py checks that too).
+        outbound_private_networks="127.0.0.0/8",
     )
 
 

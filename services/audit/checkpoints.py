@@ -18,8 +18,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from eventsourcing.application import Recording
 from domain.elections import Election
 from domain.minutes import Minutes
 from domain.terms import TermsOfReference
+from infra import outbound
 from infra.settings import Settings
 from infra.stores import LOG_PAGE, Sql
 from services.audit import merkle, signing
@@ -271,8 +270,9 @@ def _checked_size(store: Store, covered: list[Leaf], tree_size: int | None) -> i
 # ------------------------------------------------------------------------------- sinks
 
 
-def check_sink_url(url: str) -> str:
-    """A webhook address: http or https, with a host and no credentials in it."""
+def check_sink_url(url: str, private_networks: Sequence[outbound.Network] = ()) -> str:
+    """A webhook address: http or https, with a host and no credentials in it, not written
+    as a private address (names are checked again, resolved, at each delivery)."""
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 (raises ValueError when out of range)
@@ -282,13 +282,17 @@ def check_sink_url(url: str) -> str:
         raise InvalidRequest("url: a webhook must be an http:// or https:// address with a host")
     if parts.username or parts.password:
         raise InvalidRequest("url: a webhook address must not carry a user name or password")
+    try:
+        outbound.check_literal(parts.hostname, private_networks)
+    except outbound.DestinationRefused as refused:
+        raise InvalidRequest(f"url: {refused}") from None
     return url.strip()
 
 
 def add_sink(runtime: Runtime, store: Store, url: str, added_by: str) -> dict[str, Any]:
     sink = {
         "sink_id": uuid4().hex,
-        "url": check_sink_url(url),
+        "url": check_sink_url(url, runtime.settings.outbound_networks),
         "added_by": added_by,
         "added_at": runtime.clock().isoformat(),
     }
@@ -373,25 +377,27 @@ def deliver_webhooks(runtime: Runtime, slug: str) -> int:
 def _deliver_to(runtime: Runtime, store: Store, sink: dict[str, Any]) -> int:
     sent = 0
     for made in checkpoints(store, after=int(sink["delivered_size"]), limit=1000):
-        request = urllib.request.Request(  # noqa: S310 (http/https only: check_sink_url)
-            sink["url"],
-            data=signing.encode(made),
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "concord-checkpoints/1",
-                "X-Concord-Checkpoint": f"{made.tenant}/{made.tree_size}",
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "concord-checkpoints/1",
+            "X-Concord-Checkpoint": f"{made.tenant}/{made.tree_size}",
+        }
         error: str | None = None
         try:
-            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310 (scheme checked)
-                if not 200 <= response.status < 300:
-                    error = f"HTTP {response.status}"
-        except urllib.error.HTTPError as failure:
-            error = f"HTTP {failure.code}"
-        except (urllib.error.URLError, OSError) as failure:
-            error = f"not delivered: {getattr(failure, 'reason', failure)}"
+            answer = outbound.post(
+                sink["url"],
+                signing.encode(made),
+                headers,
+                timeout=WEBHOOK_TIMEOUT_SECONDS,
+                private_networks=runtime.settings.outbound_networks,
+            )
+            if not 200 <= answer.status < 300:
+                redirect = " (redirects are not followed)" if 300 <= answer.status < 400 else ""
+                error = f"HTTP {answer.status}{redirect}"
+        except outbound.DestinationRefused as refused:
+            error = f"not delivered: {refused}"
+        except OSError as failure:
+            error = f"not delivered: {failure}"
         with store.views.transaction(commit=True) as sql:
             if error is None:
                 sql.execute(

@@ -12,7 +12,9 @@ expect (up to WAIT seconds), never for a fixed time.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +28,7 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from infra.settings import Settings
+from infra.settings import Settings, SettingsError
 from services.api.app import create_app
 from services.audit import checkpoints, merkle, signing
 from services.audit.signing import Checkpoint
@@ -629,6 +631,82 @@ def test_a_removed_webhook_gets_nothing_more(fresh, receiver):
     assert receiver.accepted("/removed") == so_far
     again = alliance.call("DELETE", f"/audit/webhooks/{removed['sink_id']}")
     expect(again, 404, NOT_FOUND, removed["sink_id"])
+
+
+# ------------------------------------------------- webhooks are not a way into the network
+#: Addresses a key holder might aim a webhook at to reach what the platform can reach and
+#: they cannot: loopback, private networks, cloud metadata, IPv6 forms of them.
+PRIVATE_ADDRESSES = [
+    "http://127.0.0.1:9/hook",
+    "http://localhost:8080/hook",
+    "http://api.localhost/hook",
+    "http://10.1.2.3/hook",
+    "http://192.168.0.1/hook",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://0.0.0.0/hook",
+    "http://[::1]/hook",
+    "http://[::ffff:127.0.0.1]/hook",
+    "http://[fd00::1]/hook",
+]
+
+
+@pytest.mark.parametrize("url", PRIVATE_ADDRESSES)
+def test_a_webhook_to_a_private_address_is_refused_by_default(settings, url):
+    default = msgspec.structs.replace(settings, outbound_private_networks="")
+    with alliance_served_with(default) as alliance:
+        response = alliance.call("POST", "/audit/webhooks", {"url": url})
+
+        expect(response, 422, INVALID, "not a public address")
+        assert "CONCORD_OUTBOUND_PRIVATE_NETWORKS" in response.json()["detail"]
+        assert webhooks(alliance) == []
+
+
+def test_a_name_that_resolves_to_a_private_address_is_never_sent_to(settings, receiver):
+    host = socket.gethostname()  # named in /etc/hosts: a loopback or private address
+    resolved = {ipaddress.ip_address(i[4][0]) for i in socket.getaddrinfo(host, 80)}
+    assert not any(a.is_global for a in resolved), (host, resolved)
+    port = receiver.server.server_address[1]
+    default = msgspec.structs.replace(settings, outbound_private_networks="")
+    with alliance_served_with(default) as alliance:
+        add_webhook(alliance, f"http://{host}:{port}/by-name")  # a name: checked when used
+
+        [row] = eventually(
+            lambda: [w for w in webhooks(alliance) if w["last_error"]], "the refusal shown"
+        )
+        eventually(lambda: deliveries_settled(alliance.slug), "deliveries finished")
+
+    assert "not public" in row["last_error"], row
+    assert row["delivered_size"] == 0
+    assert receiver.received("/by-name") == []
+
+
+def test_the_operator_may_allow_a_private_network(settings, receiver):
+    allowed = msgspec.structs.replace(settings, outbound_private_networks="10.0.0.0/8, 127.0.0.1")
+    with alliance_served_with(allowed) as alliance:
+        add_webhook(alliance, receiver.url("/allowed"))
+        eventually(lambda: receiver.accepted("/allowed"), "a delivery")
+        refused = alliance.call("POST", "/audit/webhooks", {"url": "http://192.168.0.1/hook"})
+        eventually(lambda: deliveries_settled(alliance.slug), "deliveries finished")
+
+    expect(refused, 422, INVALID, "not a public address")
+
+
+def test_a_redirect_is_not_followed(fresh, receiver):
+    receiver.status = 302
+
+    add_webhook(fresh, receiver.url("/moved"))
+
+    [row] = eventually(
+        lambda: [w for w in webhooks(fresh) if w["last_error"]], "the answer recorded"
+    )
+    eventually(lambda: deliveries_settled(fresh.slug), "deliveries finished")
+    assert row["last_error"] == "HTTP 302 (redirects are not followed)"
+    assert row["delivered_size"] == 0
+
+
+def test_a_bad_private_network_setting_is_named():
+    with pytest.raises(SettingsError, match=r"CONCORD_OUTBOUND_PRIVATE_NETWORKS.*'ten'"):
+        Settings.from_env({"CONCORD_OUTBOUND_PRIVATE_NETWORKS": "10.0.0.0/8,ten"})
 
 
 # ----------------------------------------------------------- the operator's folder, schedule
