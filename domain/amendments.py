@@ -25,7 +25,12 @@ class ClauseChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     number: ClauseNumber
     heading: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)] | None = None
-    rules: tuple[Annotated[str, msgspec.Meta(max_length=200)], ...] | None = None
+    rules: (
+        Annotated[
+            tuple[Annotated[str, msgspec.Meta(max_length=200)], ...], msgspec.Meta(max_length=50)
+        ]
+        | None
+    ) = None
     remove: bool = False
 
 

@@ -35,6 +35,19 @@ class InvalidSlug(DomainError):
         )
 
 
+class InvalidText(DomainError):
+    """Text holds no control characters (but tab, line feed and carriage return)."""
+
+    code = "invalid-text"
+
+    def __init__(self, field: str, character: str) -> None:
+        super().__init__(
+            f"{field}: contains the control character U+{ord(character):04X}; text may not "
+            "contain control characters (U+0000-U+001F other than tab, line feed and "
+            "carriage return, U+007F-U+009F)"
+        )
+
+
 class UnknownTemplate(DomainError):
     """An alliance is founded from one of the platform's templates."""
 

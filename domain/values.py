@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.errors import InvalidSlug, UnknownRole, UnknownTemplate
+from domain.errors import InvalidSlug, InvalidText, UnknownRole, UnknownTemplate
 
 SLUG_PATTERN = r"^[a-z][a-z0-9-]{1,39}$"
 _SLUG = re.compile(SLUG_PATTERN)
@@ -26,6 +26,20 @@ def checked_slug(slug: str) -> str:
     if not is_valid_slug(slug):
         raise InvalidSlug(slug)
     return slug
+
+
+#: C0 controls but tab, line feed and carriage return; DEL; the C1 controls. PostgreSQL
+#: text cannot hold U+0000, and none of them shows in a page (the API refuses them too).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def checked_text(value: str, field: str) -> str:
+    """The text itself, or InvalidText when it holds a control character: checked before
+    it is recorded, so no event holds text a read model cannot store."""
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise InvalidText(field, found.group())
+    return value
 
 
 def natural_id(kind: str, key: str) -> UUID:

@@ -11,7 +11,7 @@ from domain.errors import TenantAlreadyExists, TenantSuspended
 from domain.templates import template as template_named
 from domain.tenant import Tenant
 from domain.terms import TermsOfReference
-from domain.values import Role, checked_slug, checked_template
+from domain.values import Role, checked_slug, checked_template, checked_text
 from projections import alliance_profile, national_directory
 from services.access import IssuedKey, issue_key
 from services.errors import NotFound
@@ -30,6 +30,8 @@ def onboard(
     with runtime.tracer.start_as_current_span("command.onboard_tenant"):
         checked_slug(slug)
         checked_template(template)
+        checked_text(name, "name")
+        checked_text(region, "region")
         registration = Tenant(
             slug=slug, name=name, region=region, template=template, onboarded_by=by
         )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from services import minutes, onboarding
 from services.access import Principal
@@ -122,7 +122,10 @@ class AuditController(Controller):
         sync_to_thread=True,
     )
     def get_checkpoint(
-        self, runtime: NamedDependency[Runtime], slug: FromPath[str], tree_size: FromPath[int]
+        self,
+        runtime: NamedDependency[Runtime],
+        slug: FromPath[str],
+        tree_size: Annotated[int, PathParameter(ge=0, le=2**62, description="A tree size")],
     ) -> Checkpoint:
         """The checkpoint of this tree size."""
         onboarding.directory_entry(runtime, slug)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from domain.values import checked_tenant_role
 from services import access, membership, onboarding
@@ -69,7 +69,7 @@ class KeyController(Controller):
         self,
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
-        after: FromQuery[str | None] = None,
+        after: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Limit = 50,
     ) -> schemas.KeyPage:
         """This alliance's keys, revoked ones included (never their secrets)."""

@@ -722,7 +722,8 @@ class RepresentativeController(Controller):
         new_principal: Annotated[
             str | None,
             QueryParameter(
-                description="Removing the principal contact: the representative who takes over"
+                description="Removing the principal contact: the representative who takes over",
+                max_length=64,
             ),
         ] = None,
     ) -> RepresentativeList:

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 
 from services.access import Principal
 from services.api import schemas
@@ -15,7 +16,19 @@ from services.runtime import Runtime
 class MetaController(Controller):
     tags = ["Service"]
 
-    @get("/health", operation_id="health", sync_to_thread=True, exclude_from_auth=True)
+    @get(
+        "/health",
+        operation_id="health",
+        sync_to_thread=True,
+        exclude_from_auth=True,
+        responses={
+            503: ResponseSpec(
+                data_container=schemas.Health,
+                description="The store cannot be reached",
+                generate_examples=False,
+            )
+        },
+    )
     def health(self, runtime: NamedDependency[Runtime]) -> Response[schemas.Health]:
         """Whether the service can reach its store (503 when it cannot)."""
         try:

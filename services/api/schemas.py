@@ -61,7 +61,7 @@ class IssueKey(Request):
     label: Label
     #: For a member key: the member organisation it speaks for (it then sees that
     #: organisation's representatives).
-    member_id: str | None = None
+    member_id: Id | None = None
 
 
 class TenantOut(msgspec.Struct, kw_only=True):
@@ -180,6 +180,8 @@ _PROBLEM_MEANINGS = {
     409: "Conflicts with the current state (e.g. slug taken, alliance suspended)",
     413: "Request body too large",
     422: "A field is invalid, or a rule is broken (the rule and its clause are named)",
+    429: "Too many requests from this key or alliance (see Retry-After)",
+    503: "The database could not serve the request just now; retry after Retry-After",
 }
 
 

@@ -63,9 +63,9 @@ class TenantController(Controller):
     def directory(
         self,
         runtime: NamedDependency[Runtime],
-        after: FromQuery[str | None] = None,
+        after: Annotated[str | None, QueryParameter(max_length=64)] = None,
         limit: Limit = 50,
-        region: FromQuery[str | None] = None,
+        region: Annotated[str | None, QueryParameter(max_length=100)] = None,
         status: FromQuery[Literal["active", "suspended"] | None] = None,
     ) -> schemas.TenantPage:
         """The national directory: every alliance in slug order, a page at a time

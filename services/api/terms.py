@@ -59,12 +59,20 @@ class VersionList(msgspec.Struct, kw_only=True):
     items: list[VersionSummaryOut]
 
 
+class ChangesOut(msgspec.Struct, kw_only=True):
+    """The changes an amendment proposes. Lists, not the domain's tuples: litestar
+    documents `tuple[X, ...]` as `oneOf: [X, {}]`, which every item matches twice."""
+
+    clauses: list[ClauseChange] = []
+    rules: list[RuleChange] = []
+
+
 class AmendmentOut(msgspec.Struct, kw_only=True):
     amendment_id: str
     state: Literal["proposed", "approved", "rejected", "withdrawn"]
     base_version: int
     rationale: str
-    changes: Changes
+    changes: ChangesOut
     proposed_by: str
     proposed_at: datetime
     decided_by: str | None = None
@@ -106,7 +114,7 @@ class RejectAmendment(schemas.Request):
 class ConcludeReview(schemas.Request):
     outcome: Literal["no-change", "amendments-proposed"]
     notes: Annotated[str, msgspec.Meta(max_length=5000)] = ""
-    amendment_ids: Annotated[list[str], msgspec.Meta(max_length=50)] = []
+    amendment_ids: Annotated[list[schemas.Id], msgspec.Meta(max_length=50)] = []
 
 
 class ReviewStatusOut(msgspec.Struct, kw_only=True):
@@ -233,8 +241,8 @@ class TermsController(Controller):
         self,
         runtime: NamedDependency[Runtime],
         slug: FromPath[str],
-        from_version: Annotated[int, QueryParameter(name="from", ge=1)],
-        to_version: Annotated[int, QueryParameter(name="to", ge=1)],
+        from_version: Annotated[int, QueryParameter(name="from", ge=1, le=1_000_000)],
+        to_version: Annotated[int, QueryParameter(name="to", ge=1, le=1_000_000)],
     ) -> VersionDiff:
         """What changed between two versions: clause text and rules, with a summary."""
         return terms.diff(runtime, slug, from_version, to_version)

@@ -107,7 +107,13 @@ def _period_ending(runtime: Runtime, slug: str, now: datetime, last: date) -> tu
     with runtime.tenant(slug) as store:
         charter: TermsOfReference = store.app.repository.get(TermsOfReference.create_id(slug))
         months = charter.in_force_at(now).rules.review.cadence_months
-    return add_months(last, -months) + ONE_DAY, last
+    try:
+        return add_months(last, -months) + ONE_DAY, last
+    except ValueError:  # the period would start before the first day a date can have
+        raise InvalidRequest(
+            f"to ({last.isoformat()}): the {months}-month review period ending then would "
+            "start before the year 1; give a later day"
+        ) from None
 
 
 def parse_day(name: str, text: str | None) -> date | None:
