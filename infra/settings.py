@@ -31,6 +31,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     tenant_cache_size: Annotated[int, msgspec.Meta(ge=1)] = 256
     #: PostgreSQL: connections in the one pool a process shares across all tenants.
     db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 10
+    #: PostgreSQL: the longest one SQL statement may run (statement_timeout), in ms.
+    db_statement_timeout_ms: Annotated[int, msgspec.Meta(ge=100, le=3_600_000)] = 10_000
+    #: The longest a request waits for a lock another transaction holds, in ms
+    #: (PostgreSQL lock_timeout; SQLite's busy timeout, rounded up to whole seconds).
+    db_lock_timeout_ms: Annotated[int, msgspec.Meta(ge=10, le=3_600_000)] = 5_000
+    #: PostgreSQL: the longest a request waits for a free pooled connection, in ms.
+    db_pool_timeout_ms: Annotated[int, msgspec.Meta(ge=100, le=600_000)] = 10_000
     #: Largest request body accepted, in bytes.
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 65536
     #: PostgreSQL: a URL for the role that owns the schemas and event tables. When set,
@@ -70,11 +77,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: process; 0: no limit).
     rate_limit_per_tenant: Annotated[int, msgspec.Meta(ge=0)] = 6000
 
+    #: How long the answer to a write sent with an Idempotency-Key is kept for replay.
+    idempotency_ttl_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24
+    #: How long a repeat waits for the first request with its key to finish before it
+    #: answers 409 idempotency-request-in-progress, in seconds.
+    idempotency_wait_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 10.0
+    #: A claim still pending this long after it was made belongs to a request that died
+    #: (its outcome is unknown), in seconds; keep it above the longest write.
+    idempotency_lease_seconds: Annotated[int, msgspec.Meta(ge=10)] = 300
+
     #: Private networks webhooks may be sent to (comma-separated CIDRs, e.g.
     #: "10.20.0.0/16"); by default only public addresses are used.
     outbound_private_networks: str = ""
 
     def __post_init__(self) -> None:
+        if self.db_lock_timeout_ms > self.db_statement_timeout_ms:
+            raise ValueError(
+                f"{PREFIX}DB_LOCK_TIMEOUT_MS ({self.db_lock_timeout_ms}) must not exceed "
+                f"{PREFIX}DB_STATEMENT_TIMEOUT_MS ({self.db_statement_timeout_ms}): the "
+                "statement timeout would end every longer lock wait first"
+            )
         try:
             outbound.parse_networks(self.outbound_private_networks)
         except ValueError as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import shutil
 import sqlite3
@@ -20,15 +21,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from time import monotonic
+from time import monotonic, sleep
 from typing import Any
 
 import psycopg
+import psycopg_pool
 from eventsourcing.persistence import (
     BaseInfrastructureFactory,
     InfrastructureFactory,
     IntegrityError,
+    InterfaceError,
     Notification,
+    OperationalError,
+    PersistenceError,
     StoredEvent,
     TrackingRecorder,
 )
@@ -59,6 +64,93 @@ def schema_name(store: str) -> str:
     if store == PLATFORM:
         return "platform"
     return "tenant_" + checked_slug(store).replace("-", "_")
+
+
+# --------------------------------------------------------------------------- faults
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the database may keep a request waiting (docs/operations.md, "Faults and
+    timeouts"). The defaults are those of `concord migrate`, which sets no statement
+    timeout; the API and workers pass CONCORD_DB_*_TIMEOUT_MS."""
+
+    #: PostgreSQL `statement_timeout` of every pooled connection, in ms (0: none).
+    statement_ms: int = 0
+    #: PostgreSQL `lock_timeout` (row, table and advisory locks), in ms; SQLite's busy
+    #: timeout (how long a writer waits for another's write lock), rounded up to seconds.
+    lock_ms: int = 5000
+    #: How long a request waits for a free pooled connection, in seconds.
+    pool_seconds: float = 10.0
+
+    @property
+    def lock_seconds(self) -> int:
+        """The lock timeout in whole seconds (what eventsourcing's settings take)."""
+        return max(1, math.ceil(self.lock_ms / 1000))
+
+    def session_settings(self) -> str:
+        """The statement setting a new PostgreSQL connection's timeouts (one round trip)."""
+        return (
+            "SET idle_in_transaction_session_timeout = '30s';"
+            f" SET lock_timeout = {int(self.lock_ms)};"
+            f" SET statement_timeout = {int(self.statement_ms)}"
+        )
+
+
+class DatabaseTimeout(PersistenceError):
+    """The database did not answer in time: a lock held past the lock timeout, a statement
+    past the statement timeout, or no pooled connection free within the pool timeout.
+
+    Raised instead of eventsourcing's OperationalError, which eventsourcing retries ten
+    times: a timeout retried would wait ten times as long as it is configured to."""
+
+
+# SQLSTATE classes of errors that say the database cannot serve just now, not that the
+# request is wrong: 08 connection exception, 53 insufficient resources (too many
+# connections, disk full), 57 operator intervention (shut down, cancelled, restarting),
+# 40 transaction rollback (serialisation failure, deadlock), 55P03 lock not available.
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57", "40")
+
+
+def unavailability(error: BaseException) -> str | None:
+    """Why this error means the database is unavailable just now, so that the same
+    request may succeed if retried ("timeout", "connection"), or None when the error is
+    something else (a bug, a conflict). Follows the chain of causes: eventsourcing wraps
+    the driver's errors in its own."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        reason = _unavailability_of(current)
+        if reason is not None:
+            return reason
+        current = current.__cause__ or current.__context__
+    return None
+
+
+#: A lock waited for too long, a statement past its timeout, no pooled connection free.
+_TIMEOUTS = (
+    DatabaseTimeout,
+    psycopg_pool.PoolTimeout,
+    psycopg.errors.LockNotAvailable,
+    psycopg.errors.QueryCanceled,
+)
+
+
+def _unavailability_of(error: BaseException) -> str | None:
+    if isinstance(error, _TIMEOUTS):
+        return "timeout"
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+        return "timeout"  # "database is locked": the busy timeout ran out
+    if isinstance(error, psycopg_pool.PoolClosed):
+        return "connection"
+    if isinstance(error, psycopg.Error):
+        state = error.sqlstate
+        if state is None:  # raised by the client: the connection was lost or not made
+            lost = isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError))
+            return "connection" if lost else None
+        return "connection" if state.startswith(_UNAVAILABLE_SQLSTATE_CLASSES) else None
+    return None
 
 
 # `CREATE TABLE IF NOT EXISTS name` / `CREATE [UNIQUE] INDEX IF NOT EXISTS name`, unqualified.
@@ -262,6 +354,11 @@ class Backend(ABC):
         store (a store that cannot be read is logged and skipped). `exclusive` names a
         lock: where the database has one, a second caller holding it gets nothing."""
 
+    def powers_over_the_log(self) -> list[str]:
+        """What the connecting database role could do to the event log beyond reading and
+        appending (a superuser, an owner of schemas or event tables); empty when nothing."""
+        return []
+
     def close(self) -> None:
         """Release shared resources (the connection pool)."""
 
@@ -272,9 +369,16 @@ class Backend(ABC):
 class SQLiteViewStore(ViewStore):
     tracking_table = "tracking"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, timeouts: Timeouts | None = None) -> None:
+        timeouts = timeouts or Timeouts()
         self.path = path
-        self.datastore = SQLiteDatastore(str(path), pool_size=2, max_overflow=4)
+        self.datastore = SQLiteDatastore(
+            str(path),
+            pool_size=2,
+            max_overflow=4,
+            lock_timeout=timeouts.lock_seconds,
+            pool_timeout=timeouts.pool_seconds,
+        )
         self.tracking = SQLiteTrackingRecorder(self.datastore)
         self.tracking.create_table()
 
@@ -316,7 +420,8 @@ class SQLiteBackend(Backend):
 
     kind = "sqlite"
 
-    def __init__(self, data_dir: str | Path) -> None:
+    def __init__(self, data_dir: str | Path, *, timeouts: Timeouts | None = None) -> None:
+        self.timeouts = timeouts or Timeouts()
         self.root = Path(data_dir)
         self.root.mkdir(parents=True, exist_ok=True)
 
@@ -329,14 +434,14 @@ class SQLiteBackend(Backend):
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(self.folder(store) / "events.sqlite"),
-            "SQLITE_LOCK_TIMEOUT": "10",
+            "SQLITE_LOCK_TIMEOUT": str(self.timeouts.lock_seconds),
         }
 
     def factory(self, store: str, env: Any) -> InfrastructureFactory[Any]:
         return SQLiteFactory(env)
 
     def open_views(self, store: str, factory: InfrastructureFactory[Any]) -> ViewStore:
-        return SQLiteViewStore(self.folder(store) / "views.sqlite")
+        return SQLiteViewStore(self.folder(store) / "views.sqlite", self.timeouts)
 
     def exists(self, store: str) -> bool:
         return (self.folder(store) / "events.sqlite").exists()
@@ -409,6 +514,16 @@ class SharedPoolDatastore(PostgresDatastore):
         )
         self.pool = pool
 
+    @contextmanager
+    def get_connection(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with super().get_connection() as conn:
+                yield conn
+        except (OperationalError, InterfaceError) as error:
+            if unavailability(error) == "timeout":
+                raise DatabaseTimeout(type(error.__cause__ or error).__name__) from error
+            raise
+
     def register_type_adapters(self) -> None:
         """No composite types: SharedPoolApplicationRecorder inserts without them (their
         names repeat in every schema, and adapters on shared connections would clash)."""
@@ -445,8 +560,51 @@ class SharedPoolApplicationRecorder(PostgresApplicationRecorder):
         # reader never passes a gap that fills later. eventsourcing takes an EXCLUSIVE
         # table lock for this, which needs UPDATE or DELETE rights the application role
         # does not have; a transaction-scoped advisory lock serialises the same writers.
-        curs.execute(self.lock_table_statements[0])  # SET LOCAL lock_timeout
+        # The wait is bounded by the connection's lock_timeout (Timeouts.lock_ms).
         curs.execute(self._writers_lock)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """eventsourcing's insert, retried as it retries it (the connection lost or not
+        made: up to INSERT_ATTEMPTS times), but knowing that a lost connection may have
+        cut off only the answer to a COMMIT that took effect. A retry that then finds its
+        own events already in the log (same aggregate, version, topic and bytes) returns
+        their positions: the write was recorded once. Without this, the retry's
+        IntegrityError would tell the client "nothing of yours was recorded" (a 409)
+        about a write that was."""
+        attempts = 0
+        while True:
+            try:
+                return _INSERT_ONCE(self, stored_events, **kwargs)
+            except (InterfaceError, OperationalError):
+                attempts += 1
+                if attempts >= INSERT_ATTEMPTS:
+                    raise
+                sleep(INSERT_RETRY_WAIT)
+            except IntegrityError:
+                recorded = self._already_recorded(stored_events) if attempts else None
+                if recorded is None:
+                    raise
+                log.warning("a retried append found its events already recorded")
+                return recorded
+
+    def _already_recorded(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        """The positions of exactly these events if every one is in the log, else None."""
+        select = pgsql.SQL(
+            "SELECT notification_id, topic, state FROM {}.{}"
+            " WHERE originator_id = %s AND originator_version = %s"
+        ).format(pgsql.Identifier(self.datastore.schema), pgsql.Identifier(self.events_table_name))
+        positions: list[int] = []
+        with self.datastore.get_connection() as conn:
+            for event in stored_events:
+                row = conn.execute(
+                    select, (event.originator_id, event.originator_version)
+                ).fetchone()
+                if row is None or row["topic"] != event.topic or bytes(row["state"]) != event.state:
+                    return None
+                positions.append(int(row["notification_id"]))
+        return positions
 
     def _insert_stored_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -459,6 +617,12 @@ class SharedPoolApplicationRecorder(PostgresApplicationRecorder):
             params += [event.originator_id, event.originator_version, event.topic, event.state]
         curs.execute(self._insert_prefix + rows + pgsql.SQL(" RETURNING notification_id"), params)
 
+
+#: eventsourcing's append without its retry decorator (SharedPoolApplicationRecorder
+#: retries it itself), and that decorator's attempts and wait (seconds).
+_INSERT_ONCE = PostgresApplicationRecorder.insert_events.__wrapped__  # type: ignore[attr-defined]
+INSERT_ATTEMPTS = 10
+INSERT_RETRY_WAIT = 0.2
 
 APPEND_ONLY_FUNCTION = "concord_refuse_rewrite"
 APPEND_ONLY_TRIGGERS = ("concord_append_only", "concord_no_truncate")
@@ -534,6 +698,19 @@ CATALOG_QUERY = (
     " FROM pg_namespace n LEFT JOIN pg_class c"
     "  ON c.relnamespace = n.oid AND c.relname = ANY(%s)"
     " WHERE n.nspname = %s"
+)
+
+
+# Whether the connecting role could drop an event table's append-only trigger (or skip
+# it): a superuser, or the owner of a schema or event table, can. By name, on indexes.
+ROLE_POWERS_QUERY = (
+    "SELECT r.rolsuper AS superuser,"
+    " (SELECT count(*) FROM pg_namespace n WHERE n.nspowner = r.oid"
+    "  AND (n.nspname = 'platform' OR n.nspname LIKE 'tenant\\_%')) AS schemas,"
+    " (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE c.relname IN ('platform_events', 'alliance_events') AND c.relowner = r.oid"
+    "  AND (n.nspname = 'platform' OR n.nspname LIKE 'tenant\\_%')) AS event_tables"
+    " FROM pg_roles r WHERE r.rolname = current_user"
 )
 
 
@@ -633,12 +810,53 @@ class PostgresViewStore(ViewStore):
 
     def purge(self, table: str) -> None:
         # VACUUM FULL writes the live rows to a new file and drops the old one, dead row
-        # versions and all (a plain VACUUM only marks their space free).
+        # versions and all (a plain VACUUM only marks their space free). It keeps a
+        # deleted row that a transaction open anywhere in the database might still see
+        # (any backend whose snapshot is older than the delete): wait, bounded, for those
+        # to end first, or the row would stay in the new file (seen under load).
         statement = pgsql.SQL("VACUUM FULL {}.{}").format(
             pgsql.Identifier(self.schema), pgsql.Identifier(table)
         )
         with self.datastore.pool.connection() as conn:  # autocommit: VACUUM needs it
-            conn.execute(statement)
+            marker = conn.execute("SELECT pg_current_xact_id()::text AS xid").fetchone()
+            deadline = monotonic() + PURGE_WAIT_SECONDS
+            while _older_snapshots(conn, str(marker["xid"])) and monotonic() < deadline:
+                sleep(0.05)
+            if _older_snapshots(conn, str(marker["xid"])):
+                log.warning(
+                    "purging %s.%s: a transaction older than the delete is still open; "
+                    "its row may stay in the table's files until the next purge",
+                    self.schema,
+                    table,
+                )
+            # Rewriting a table may take longer than a request's statement timeout: this
+            # statement alone runs without one (the lock timeout still bounds its wait).
+            row = conn.execute("SHOW statement_timeout").fetchone()
+            configured = str(row["statement_timeout"])
+            conn.execute("SET statement_timeout = 0")
+            try:
+                conn.execute(statement)
+            finally:  # RESET would drop to the server default, not this pool's setting
+                conn.execute(
+                    pgsql.SQL("SET statement_timeout = {}").format(pgsql.Literal(configured))
+                )
+
+
+#: How long a purge waits for the transactions that might still see a deleted row.
+PURGE_WAIT_SECONDS = 30.0
+
+
+def _older_snapshots(conn: psycopg.Connection[Any], xid: str) -> bool:
+    """Whether another backend of this database holds a snapshot, or a transaction id,
+    older than the transaction `xid`: either holds VACUUM's horizon back, so a row deleted
+    before `xid` would be kept as "recently dead" (a writer still running counts too)."""
+    row = conn.execute(
+        "SELECT count(*) AS n FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND (age(backend_xmin) >= age(%s::xid) OR age(backend_xid) >= age(%s::xid))",
+        (xid, xid),
+    ).fetchone()
+    return bool(row and row["n"])
 
 
 #: Pooled connections are replaced after this long (seconds) ...
@@ -677,9 +895,18 @@ class PostgresBackend(Backend):
 
     kind = "postgresql"
 
-    def __init__(self, url: str, *, pool_size: int = 10, owner_url: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        owner_url: str | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
         self.url = url
         self.pool_size = pool_size
+        self.timeouts = timeouts = timeouts or Timeouts()
+        configure = _configure_session(timeouts)
         #: Provisioning runs as the owner role when one is configured; the application
         #: role then reads and appends events and can do nothing else to them.
         self.owner_pool: ConnectionPool[Any] | None = None
@@ -691,8 +918,8 @@ class PostgresBackend(Backend):
                 min_size=0,
                 max_size=2,
                 open=False,
-                configure=_autocommit,
-                timeout=10.0,
+                configure=configure,
+                timeout=timeouts.pool_seconds,
                 name="concord-owner",
             )
         # The pool every store of this process draws on: connections stay bounded by
@@ -708,11 +935,11 @@ class PostgresBackend(Backend):
             min_size=1,
             max_size=pool_size,
             open=False,
-            configure=_autocommit,
+            configure=configure,
             reset=self.recycler,
             max_lifetime=POOL_MAX_LIFETIME,
             max_idle=POOL_MAX_IDLE,
-            timeout=10.0,
+            timeout=timeouts.pool_seconds,
             name="concord",
         )
         self._catalogs: OrderedDict[str, Catalog] = OrderedDict()
@@ -734,7 +961,9 @@ class PostgresBackend(Backend):
         # Opening a store that exists costs this one catalogue query (usually already
         # made by `exists`) and no DDL: what is there is not created again.
         catalog = self._catalog(store, fresh=False)
-        datastore = SharedPoolDatastore(self.pool, schema_name(store), lock_timeout=5)
+        datastore = SharedPoolDatastore(
+            self.pool, schema_name(store), lock_timeout=self.timeouts.lock_seconds
+        )
         return SharedPoolPostgresFactory(
             env, datastore, events_ready=catalog is not None and catalog.events_ready(store)
         )
@@ -807,7 +1036,9 @@ class PostgresBackend(Backend):
         with self.owner_pool.connection() as conn:
             conn.execute(statement)
         # The event table, its index and its append-only trigger, made by the owner.
-        owner_store = SharedPoolDatastore(self.owner_pool, schema_name(store), lock_timeout=5)
+        owner_store = SharedPoolDatastore(
+            self.owner_pool, schema_name(store), lock_timeout=self.timeouts.lock_seconds
+        )
         SharedPoolApplicationRecorder(
             owner_store, events_table_name=events_table(store)
         ).create_table()
@@ -835,6 +1066,19 @@ class PostgresBackend(Backend):
     def ping(self) -> None:
         with self.connection() as conn:
             conn.execute("SELECT 1")
+
+    def powers_over_the_log(self) -> list[str]:
+        with self.connection() as conn:
+            row = conn.execute(ROLE_POWERS_QUERY).fetchone()
+        assert row is not None
+        powers = []
+        if row["superuser"]:
+            powers.append("is a superuser")
+        if row["schemas"]:
+            powers.append(f"owns {row['schemas']} of Concord's schemas")
+        if row["event_tables"]:
+            powers.append(f"owns {row['event_tables']} of its event tables")
+        return powers
 
     @contextmanager
     def log_heads(self, stores: Sequence[str], *, exclusive: str) -> Iterator[Heads]:
@@ -893,9 +1137,15 @@ def _racing_creators(create: Any) -> None:
         create()
 
 
-def _autocommit(conn: psycopg.Connection[Any]) -> None:
-    conn.autocommit = True
-    conn.execute("SET idle_in_transaction_session_timeout = '30s'")
+def _configure_session(timeouts: Timeouts) -> Any:
+    """The pool's set-up of each new connection: autocommit, and the timeouts."""
+    settings = timeouts.session_settings()
+
+    def configure(conn: psycopg.Connection[Any]) -> None:
+        conn.autocommit = True
+        conn.execute(settings)
+
+    return configure
 
 
 def make_backend(
@@ -904,7 +1154,10 @@ def make_backend(
     *,
     pool_size: int,
     owner_url: str | None = None,
+    timeouts: Timeouts | None = None,
 ) -> Backend:
     if database_url:
-        return PostgresBackend(database_url, pool_size=pool_size, owner_url=owner_url)
-    return SQLiteBackend(data_dir)
+        return PostgresBackend(
+            database_url, pool_size=pool_size, owner_url=owner_url, timeouts=timeouts
+        )
+    return SQLiteBackend(data_dir, timeouts=timeouts)

@@ -34,6 +34,7 @@ from infra.personal_keys import (
     normalised_name,
 )
 from infra.stores import LOG_PAGE
+from services import idempotency
 from services.errors import InvalidRequest, NotFound
 from services.event_log import event_type
 from services.onboarding import directory_entry
@@ -364,6 +365,8 @@ def erase(
         )
         store.record(register)
         _forget_read_models(store)
+        # Answers kept for Idempotency-Key replays may quote the person: forget them all.
+        idempotency.forget_answers(runtime, slug)
         log.info("erasure %s completed: %d key(s) destroyed", request_id, destroyed)
         return erasure_out(register.erasures[request_id])
 

@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain.values import checked_slug
 from infra.personal_keys import PersonalDataMapper, PersonalKeys
 from infra.settings import Settings
-from infra.stores import PLATFORM, Backend, Sql, make_backend
+from infra.stores import PLATFORM, Backend, Sql, Timeouts, make_backend
 from infra.telemetry import Telemetry
 from projections.action_items import ActionItemsView
 from projections.alliance_profile import AllianceProfile
@@ -38,7 +38,7 @@ from projections.working_groups import WorkingGroupsView
 from services.applications import AllianceApplication, PlatformApplication, StoreApplication
 from services.audit import checkpoints
 from services.errors import NotFound
-from services.workers import ProjectionWaker, note_write
+from services.workers import ProjectionWaker, note_recorded, note_write
 
 PLATFORM_PROJECTIONS: Sequence[type[Projection]] = (NationalDirectory, KeyRegister)
 TENANT_PROJECTIONS: Sequence[type[Projection]] = (
@@ -83,6 +83,8 @@ class Store:
         write sees it. Returns the last log position."""
         recordings = self.app.save(*aggregates)
         position = recordings[-1].notification.id if recordings else 0
+        if recordings:
+            note_recorded(position)
         waker = self.waker()
         if waker is not None and recordings:
             waker.after_commit(self, position)
@@ -136,6 +138,11 @@ class Runtime:
             settings.data_dir,
             pool_size=settings.db_pool_size,
             owner_url=settings.database_owner_url,
+            timeouts=Timeouts(
+                statement_ms=settings.db_statement_timeout_ms,
+                lock_ms=settings.db_lock_timeout_ms,
+                pool_seconds=settings.db_pool_timeout_ms / 1000,
+            ),
         )
         self.backend.provision(PLATFORM)
         self.platform = Store(

@@ -69,6 +69,15 @@ class WriteNote:
 WRITE_NOTE: ContextVar[WriteNote | None] = ContextVar("concord_write_note", default=None)
 
 
+def note_recorded(position: int) -> None:
+    """The request's events are committed up to this position (noted at once, so that a
+    failure after the commit, e.g. while the projections catch up, still counts as a
+    recorded write: an Idempotency-Key repeat must not record it again)."""
+    note = WRITE_NOTE.get()
+    if note is not None:
+        note.position = max(note.position, position)
+
+
 def note_write(position: int, waited_ms: float, *, caught_up: bool, by: str) -> None:
     note = WRITE_NOTE.get()
     if note is not None:

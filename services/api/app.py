@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.constants import RESERVED_KWARGS
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+from litestar.routes import HTTPRoute
 
 from infra import msgspec_types
 from infra.settings import Settings
@@ -26,7 +29,9 @@ from services.api.consistency import ConsistencyHeaders
 from services.api.decisions import MotionController
 from services.api.elections import ElectionController
 from services.api.events import EventLogController
+from services.api.idempotency import IdempotencyKeys
 from services.api.keys import KeyController
+from services.api.limits import LimitedRequest, ParameterLimits
 from services.api.meetings import ComplianceController, MeetingController
 from services.api.membership import (
     ApplicationController,
@@ -43,6 +48,7 @@ from services.api.offices import BodyController, OfficeController
 from services.api.pages import PAGE_PATHS, PublicSite, favicon, stylesheet, template_config
 from services.api.privacy import PrivacyController
 from services.api.problems import EXCEPTION_HANDLERS
+from services.api.schemas import problems
 from services.api.tenants import TenantController
 from services.api.terms import AmendmentController, TemplateController, TermsController
 from services.api.working_groups import WorkingGroupController, WorkPlanController
@@ -60,6 +66,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         runtime = Runtime(settings, telemetry)
+        warn_about_the_database_role(runtime)
         if settings.admin_key:
             access.ensure_platform_key(runtime, settings.admin_key)
         app.state.runtime = runtime
@@ -78,7 +85,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         runtime: Runtime = state.runtime
         return runtime
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             TenantController,
             KeyController,
@@ -115,7 +122,10 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         middleware=[
             ConsistencyHeaders,
             DefineMiddleware(BearerKeyMiddleware, exclude=[*PUBLIC_PATHS, *PAGE_PATHS]),
+            IdempotencyKeys,  # inside authentication: it scopes keys by the API key
+            ParameterLimits(),
         ],
+        request_class=LimitedRequest,
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[
@@ -142,3 +152,45 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    declare_layer_problems(app, unauthenticated=[*PUBLIC_PATHS, *PAGE_PATHS])
+    return app
+
+
+def declare_layer_problems(app: Litestar, *, unauthenticated: list[str]) -> None:
+    """Declare on every operation the problems the app-wide layers can answer before its
+    handler runs, so the OpenAPI document names every status an operation can give: the
+    key check (401) and rate limits (429) where a key is needed; the parameter limits
+    (422: control characters, over-long values, in the path or query of any request);
+    malformed JSON or query (400) where the operation takes input; the body size (413)
+    where it takes a body; the database unavailable (503, everywhere: the key check reads
+    it). A handler's own declaration of a status wins."""
+    public = re.compile("|".join(unauthenticated))
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            parameters = set(handler.parsed_fn_signature.parameters)
+            inputs = parameters - RESERVED_KWARGS - set(handler.resolve_dependencies())
+            statuses = [422, 503]
+            if not public.search(route.path) and not handler.opt.get("exclude_from_auth"):
+                statuses += [401, 429]
+            if inputs or "data" in parameters:
+                statuses.append(400)
+            if "data" in parameters:
+                statuses.append(413)
+            handler.responses = {**problems(*statuses), **(handler.responses or {})}
+
+
+def warn_about_the_database_role(runtime: Runtime) -> None:
+    """Say once, at start-up, when the database role the service connects as could rewrite
+    the event log (drop or skip its append-only trigger): production should connect as
+    an application role and provision with CONCORD_DATABASE_OWNER_URL."""
+    powers = runtime.backend.powers_over_the_log()
+    if powers:
+        log.warning(
+            "the database role Concord connects as %s: it could rewrite the event log "
+            "(drop or skip its append-only trigger). Run the service as an application role "
+            "that owns nothing, with CONCORD_DATABASE_OWNER_URL set for provisioning "
+            "(docs/operations.md, Database roles)",
+            ", ".join(powers),
+        )

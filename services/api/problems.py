@@ -6,9 +6,11 @@ The one place exceptions become HTTP answers. No stack trace ever leaves the pro
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
+import psycopg
+from eventsourcing.persistence import IntegrityError, PersistenceError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import (
@@ -19,9 +21,12 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 
 from domain import errors as rules
+from infra.stores import unavailability
+from services.api.limits import InputRefused
 from services.errors import Forbidden, InvalidRequest, NotFound, RateLimited, Unauthenticated
 
 log = logging.getLogger("concord.api")
@@ -158,6 +163,17 @@ def on_validation_error(
     )
 
 
+def on_input_refused(request: Request[Any, Any, Any], error: InputRefused) -> Response[Any]:
+    return problem(
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        "Invalid request",
+        f"{error.key}: {error.message}",
+        code="invalid-request",
+        request=request,
+        errors=[{"key": error.key, "message": error.message, "source": error.source}],
+    )
+
+
 def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
     title = {
@@ -181,6 +197,47 @@ def on_http_error(request: Request[Any, Any, Any], error: HTTPException) -> Resp
         code=title.lower().replace(" ", "-"),
         request=request,
         headers=dict(error.headers or {}),
+    )
+
+
+#: Seconds a client is asked to wait before retrying a request the database could not serve.
+DATABASE_RETRY_AFTER = 2
+
+_UNAVAILABLE_DETAIL = {
+    "timeout": "the database did not answer in time (a lock held too long by other work, "
+    "a statement past its timeout, or every connection busy).",
+    "connection": "the connection to the database was lost or could not be made.",
+}
+
+
+def on_database_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """The database could not serve the request just now: 503, retryable. Any other
+    database error is a fault of ours (500). Logged with the error's type and SQLSTATE
+    only: a driver's message may quote the statement's parameters."""
+    reason = unavailability(error)
+    if reason is None:
+        return on_unexpected(request, error)
+    cause: BaseException = error
+    while cause.__cause__ is not None:  # the driver's own error, under eventsourcing's
+        cause = cause.__cause__
+    log.warning(
+        "database unavailable (%s: %s, sqlstate %s) on %s %s",
+        reason,
+        f"{type(cause).__module__}.{type(cause).__name__}",
+        getattr(cause, "sqlstate", None),
+        request.method,
+        request.url.path,
+    )
+    return problem(
+        HTTP_503_SERVICE_UNAVAILABLE,
+        "Database unavailable",
+        _UNAVAILABLE_DETAIL[reason] + " Retry after the time in Retry-After. A write may or "
+        "may not have been recorded: read it back before sending it again, or resend it "
+        "with the same Idempotency-Key.",
+        code="database-unavailable",
+        request=request,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        reason=reason,
     )
 
 
@@ -219,6 +276,10 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Unauthenticated: on_unauthenticated,
     RateLimited: on_rate_limited,
     ValidationException: on_validation_error,
+    InputRefused: on_input_refused,
     HTTPException: on_http_error,
+    PersistenceError: on_database_error,
+    psycopg.Error: on_database_error,
+    sqlite3.Error: on_database_error,
     Exception: on_unexpected,
 }

@@ -417,6 +417,30 @@ def test_no_trace_of_an_erased_person_is_left_in_the_store_the_logs_or_the_spans
     assert traces_in(kept) == []
 
 
+def test_erasure_forgets_the_answers_kept_for_idempotent_repeats_and_runs_nothing_twice(story):
+    alliance = story.alliance
+    key = {"Idempotency-Key": "meeting-before-erasure"} | alliance.headers
+    meeting = {
+        "body": "full-membership",
+        "title": "Welcome",
+        "starts_at": on(30).isoformat(),
+        "format": "virtual",
+        "link": "https://meet.example.org/welcome",
+    }
+    first = alliance.call("POST", "/meetings", meeting, headers=key)
+    assert first.status_code == 201, first.text
+    replayed = alliance.call("POST", "/meetings", meeting, headers=key)
+    assert replayed.headers.get("idempotent-replayed") == "true"
+    assert erase(alliance).status_code == 201
+
+    again = alliance.call("POST", "/meetings", meeting, headers=key)
+
+    assert again.status_code == 409, again.text
+    assert again.json()["type"] == "urn:concord:problem:idempotency-answer-forgotten"
+    scheduled = [e for e in whole_log(alliance) if e["data"].get("title") == "Welcome"]
+    assert len(scheduled) == 1
+
+
 # ---------------------------------------------------------------------------- bad requests
 
 

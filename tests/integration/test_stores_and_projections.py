@@ -17,6 +17,7 @@ from infra.settings import Settings
 from infra.stores import schema_name
 from services import access, onboarding
 from services.runtime import Runtime, Store
+from tests.raw_store import store_pages
 
 
 def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
@@ -240,3 +241,44 @@ def test_each_tenant_has_its_own_schema(settings, postgres_url):
         )
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+@pytest.mark.parametrize("older", ["reader", "writer"])
+def test_a_purge_waits_for_older_snapshots_so_no_deleted_row_stays_in_the_files(
+    runtime, postgres_url, older
+):
+    """A deleted row a transaction open elsewhere in the database might still see survives
+    VACUUM FULL; the purge (used to destroy ballot sealing keys) waits for such a
+    transaction to end first."""
+    secret = "purge-canary-" + "7" * 40
+    onboarding.onboard(
+        runtime, slug="purged", name="Purged", region="Kent", template="kinship-care", by="t"
+    )
+    with runtime.tenant("purged") as store:
+        with store.views.transaction(commit=True) as sql:
+            sql.execute("CREATE TABLE IF NOT EXISTS purge_probe (secret TEXT)")
+            sql.execute("INSERT INTO purge_probe (secret) VALUES (?)", (secret,))
+        other = psycopg.connect(postgres_url)
+        try:
+            if older == "reader":  # a snapshot from before the delete
+                other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                other.execute("SELECT 1").fetchone()
+            else:  # a transaction that wrote before the delete, idle between statements
+                other.execute("CREATE TABLE IF NOT EXISTS elsewhere (n INT)")
+                other.commit()
+                other.execute("INSERT INTO elsewhere VALUES (1)")
+            with store.views.transaction(commit=True) as sql:
+                sql.execute("DELETE FROM purge_probe")
+            purge = threading.Thread(target=store.views.purge, args=("purge_probe",))
+            purge.start()
+            purge.join(timeout=1.0)
+            assert purge.is_alive(), f"the purge waits while the older {older} is open"
+            other.commit()
+        finally:
+            other.close()
+        purge.join(timeout=60)
+        assert not purge.is_alive()
+
+    pages = store_pages(runtime, postgres_url, "purged")
+    assert not [where for where, data in pages if secret.encode() in data]
