@@ -126,9 +126,8 @@ def test_writers_racing_for_one_aggregate_win_one_version_each(settings, tmp_pat
             after = alliance.all_events()
 
             why = f"seed {seed} ({threads} writers): replay with CONCORD_TEST_SEED={seed}"
-            print(
-                f"seed {seed}: {threads} writers, answers {dict(Counter(a.status for a in answers))}"
-            )
+            statuses = dict(Counter(a.status for a in answers))
+            print(f"seed {seed}: {threads} writers, answers {statuses}")
             assert {a.status for a in answers} <= {201, 409}, (why, answers)
             for refused in (a for a in answers if a.status == 409):
                 assert refused.body["type"] == CONCURRENT_CHANGE, (why, refused.body)
