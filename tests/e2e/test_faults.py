@@ -493,6 +493,17 @@ class Kept(logging.Handler):
         self.lines.append(record.getMessage())
 
 
+def onboarded(client: Any) -> dict[str, str]:
+    """The alliance the in-process fault tests use, onboarded; its tenant-admin's header."""
+    created = client.post(
+        "/v1/tenants",
+        json={"slug": SLUG, "name": "Kent FJA", "region": "Kent", "template": "family-justice"},
+        headers=ADMIN,
+    )
+    assert created.status_code == 201, created.text
+    return bearer(created.json()["admin_key"]["secret"])
+
+
 def test_a_write_lock_held_too_long_answers_503_and_records_nothing(settings, monkeypatch):
     bounded = msgspec.structs.replace(
         settings, db_lock_timeout_ms=300, db_statement_timeout_ms=2000, db_pool_timeout_ms=2000
@@ -507,13 +518,7 @@ def test_a_write_lock_held_too_long_answers_503_and_records_nothing(settings, mo
     kept = Kept()
     with TestClient(create_app(bounded)) as client:
         logging.getLogger("concord.api").addHandler(kept)
-        created = client.post(
-            "/v1/tenants",
-            json={"slug": SLUG, "name": "Kent FJA", "region": "Kent", "template": "family-justice"},
-            headers=ADMIN,
-        )
-        assert created.status_code == 201, created.text
-        key = bearer(created.json()["admin_key"]["secret"])
+        key = onboarded(client)
 
         def submit(name: str) -> Any:
             return client.post(
@@ -548,12 +553,7 @@ def test_a_read_model_table_locked_too_long_answers_503(settings):
         settings, db_lock_timeout_ms=300, db_statement_timeout_ms=2000
     )
     with TestClient(create_app(bounded)) as client:
-        created = client.post(
-            "/v1/tenants",
-            json={"slug": SLUG, "name": "Kent FJA", "region": "Kent", "template": "family-justice"},
-            headers=ADMIN,
-        )
-        key = bearer(created.json()["admin_key"]["secret"])
+        key = onboarded(client)
         assert bounded.database_url is not None
         with psycopg.connect(bounded.database_url) as holder:
             holder.execute(
@@ -820,12 +820,7 @@ def test_an_append_whose_commit_answer_was_lost_is_acknowledged_once(settings, m
         return positions
 
     with TestClient(create_app(settings)) as client:
-        created = client.post(
-            "/v1/tenants",
-            json={"slug": SLUG, "name": "Kent FJA", "region": "Kent", "template": "family-justice"},
-            headers=ADMIN,
-        )
-        key = bearer(created.json()["admin_key"]["secret"])
+        key = onboarded(client)
         monkeypatch.setattr(stores, "_INSERT_ONCE", commit_then_lose_the_answer)
         written = client.post(
             f"{TENANT}/applications",
@@ -860,12 +855,7 @@ def test_no_free_pooled_connection_answers_503_within_the_pool_timeout(settings)
         settings, db_pool_size=1, db_pool_timeout_ms=300, db_lock_timeout_ms=300
     )
     with TestClient(create_app(bounded)) as client:
-        created = client.post(
-            "/v1/tenants",
-            json={"slug": SLUG, "name": "Kent FJA", "region": "Kent", "template": "family-justice"},
-            headers=ADMIN,
-        )
-        key = bearer(created.json()["admin_key"]["secret"])
+        key = onboarded(client)
         backend = client.app.state.runtime.backend
         with backend.connection():  # the only connection, taken
             refused = _answer_within_the_hang_detector(
