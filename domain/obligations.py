@@ -188,6 +188,14 @@ class _Versions:
                 current = version
         return current
 
+    def adopted_by(self, day: date) -> Version:
+        """The latest version adopted by the end of `day` (version 1 however early)."""
+        current = self.all[0]
+        for version in self.all:
+            if version.adopted_at.date() <= day:
+                current = version
+        return current
+
 
 def obligations(
     *,
@@ -489,27 +497,31 @@ def _evaluation(version: Version, owner: str, plan: WorkPlanFact, today: date) -
 def review_obligations(
     tor: _Versions, facts: Facts, today: date, first_day: date, horizon: date
 ) -> list[Obligation]:
-    """Reviews of the ToR: one every `review.cadence_months` (12: annual; 36: every three
-    years) on a fixed schedule from version 1's effective date, each cycle's length taken
-    from the version in force when the cycle starts. A review concluded within the cycle
-    (after the previous due date, up to and including this one) meets it; the reminder
-    opens NOTICE_MONTHS before the due date."""
+    """Reviews of the ToR, on the rule TermsOfReference.review_due_on keeps: each is due
+    `review.cadence_months` (12: annual; 36: every three years) after the later of the last
+    adoption and the last concluded review — the first a cadence after version 1 took
+    effect. A review concluded, or a new version adopted, within the cycle meets it, and
+    the next cycle runs from the latest such day. Unmet, the review stays missed (it is
+    not due again a cadence later) until one is concluded; the next cycle runs from that
+    day. The cadence is the one adopted by the cycle's start. The reminder opens
+    NOTICE_MONTHS before the due date. Keys are fixed once a cycle's start is on record."""
+    records = sorted(
+        [(r.concluded_on, r.review_id) for r in facts.reviews if r.concluded_on is not None]
+        + [(v.adopted_at.date(), f"version-{v.number}") for v in tor.all if v.number > 1]
+    )
     out: list[Obligation] = []
-    cycle_start = first_day
+    anchor = first_day
     while True:
-        version = tor.on(cycle_start)
+        version = tor.adopted_by(anchor)
         review = version.rules.review
-        due_on = add_months(cycle_start, review.cadence_months)
-        window_start = max(cycle_start, add_months(due_on, -NOTICE_MONTHS))
+        due_on = add_months(anchor, review.cadence_months)
+        window_start = max(anchor, add_months(due_on, -NOTICE_MONTHS))
         if window_start >= horizon:
             return out
-        after = cycle_start if cycle_start == first_day else cycle_start + timedelta(days=1)
-        records = [
-            (r.concluded_on, r.review_id)
-            for r in facts.reviews
-            if r.concluded_on is not None and after <= r.concluded_on <= due_on
-        ]
-        state, met_by = _settle(window_start, due_on, records, today)
+        # A record on the cycle's first day restarts this same cycle: it meets none.
+        in_cycle = [(day, rid) for day, rid in records if anchor < day <= due_on]
+        late = [(day, rid) for day, rid in records if day > due_on]
+        state, met_by = _settle(window_start, due_on, in_cycle or late[:1], today)
         out.append(
             Obligation(
                 key=f"tor-review:{due_on}",
@@ -525,7 +537,12 @@ def review_obligations(
                 under_version=version.number,
             )
         )
-        cycle_start = due_on
+        if in_cycle:
+            anchor = in_cycle[-1][0]
+        elif late:
+            anchor = late[0][0]
+        else:
+            return out  # due, upcoming, or missed until a review is concluded
 
 
 # --------------------------------------------------------------------------- offices

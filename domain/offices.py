@@ -8,11 +8,16 @@ different organisations) are checked against the roll itself, under the ToR in f
 A holding runs from `starts_on` until the earlier of its term's end (the ToR's term, from
 the start) and the day its holder left. Personal data (the holder's name) lives only in
 each event's `person` field.
+
+An alliance's first officers are named when the umbrella onboards it (`found_offices`):
+recorded `via="onboarding"`, checked against version 1 as any appointment is, except for
+the rules of how a running alliance fills an office (see `FOUNDING_EXEMPT`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -22,9 +27,27 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import HoldingEnded, MemberStateConflict, RulesBroken
 from domain.privacy import ERASED, is_erased
-from domain.rule_checks import Holder, check_appointment, check_body_seat
+from domain.rule_checks import (
+    Holder,
+    Violation,
+    check_appointment,
+    check_body_seat,
+    rule_violation,
+)
 from domain.terms import Version, add_months
-from domain.values import natural_id
+from domain.values import checked_text, natural_id
+
+#: How an office came to be held: appointed or elected in the running alliance, or named
+#: as one of its first officers when the umbrella onboarded it.
+Via = Literal["appointed", "elected", "onboarding"]
+
+#: The rules of an office that say how a running alliance fills it, and so do not bind its
+#: first officers: they are named by the alliance's founding agreement before any body of
+#: it has met (selection, appointed_by), before its register of members exists
+#: (from_membership), and are not a change of holder (change_approved_by_outside). The
+#: rest hold as for any appointment: the office exists, its seats, the size of its body,
+#: different organisations, its term.
+FOUNDING_EXEMPT = ("selection", "appointed_by", "from_membership", "change_approved_by_outside")
 
 
 def _norm(text: str | None) -> str:
@@ -136,7 +159,7 @@ class OfficeRoll(Aggregate):
         self,
         *,
         terms: Version,
-        via: Literal["appointed", "elected"],
+        via: Via,
         member_id: str | None,
         organisation: str,
         person_name: str | None,
@@ -151,7 +174,8 @@ class OfficeRoll(Aggregate):
     ) -> str:
         """Appoint to the office (or record an election's result), checked against the ToR:
         how the office is filled, by whom, its seats, its holders' organisations,
-        re-election, and any outside approval of a change."""
+        re-election, and any outside approval of a change. A first officer named at
+        onboarding (`via="onboarding"`) is not held to FOUNDING_EXEMPT."""
         rule = terms.rules.office(self.office)
         months = rule.term_months if rule else None
         ends_on = _term_end(starts_on, months)
@@ -159,6 +183,8 @@ class OfficeRoll(Aggregate):
         overlapping = [t for t in self.tenures.values() if t.overlaps(starts_on, ends_on)]
         if any(t.holder == holder for t in overlapping):
             raise MemberStateConflict(f"this holder already holds the office of {self.office}")
+        # A first officer is checked as the office is filled (FOUNDING_EXEMPT aside).
+        checked_via = (rule.selection if rule else "appointed") if via == "onboarding" else via
         violations = check_appointment(
             terms.rules,
             terms.clauses,
@@ -167,13 +193,16 @@ class OfficeRoll(Aggregate):
             seats_taken=most_at_once(overlapping, starts_on, ends_on),
             candidate=Holder(organisation=member_id or _norm(organisation)),
             candidate_is_member=candidate_is_member,
-            via=via,
+            via=checked_via,
             by_body=by_body,
             previous_terms=sum(1 for t in self.tenures.values() if t.holder == holder),
             is_change=bool(self.tenures),
             outside_approval_ref=outside_approval_ref,
             body_members=body_members,
         )
+        if via == "onboarding":
+            exempt = {f"offices.{self.office}.{part}" for part in FOUNDING_EXEMPT}
+            violations = [v for v in violations if v.rule not in exempt]
         if violations:
             raise RulesBroken(violations)
         holding_id = str(uuid4())
@@ -227,6 +256,86 @@ class OfficeRoll(Aggregate):
     @event(HolderLeft)
     def _leave(self, holding_id: str, reason: str, left_on: str, by: str) -> None:
         self.tenures[holding_id].left_on = date.fromisoformat(left_on)
+
+
+@dataclass(frozen=True)
+class FoundingOfficer:
+    """One of an alliance's first officers, as its onboarding names them."""
+
+    office: str
+    #: The organisation the officer comes from (the register of members is still empty).
+    organisation: str
+    #: Personal data: sealed under the person's key, as every holder's name is.
+    person_name: str | None = None
+    #: A reference to the founding agreement or meeting that chose them, if any.
+    decision_ref: str | None = None
+
+
+class FoundingOfficerRefused(RulesBroken):
+    """An alliance's first officers must fit version 1 of its ToR, as any appointment does."""
+
+    def __init__(self, entry: str, violations: list[Violation]) -> None:
+        super().__init__(
+            [
+                Violation(rule=v.rule, clause=v.clause, message=f"{entry}: {v.message}")
+                for v in violations
+            ]
+        )
+
+
+def found_offices(
+    terms: Version, officers: Sequence[FoundingOfficer], *, starts_on: date, by: str
+) -> list[OfficeRoll]:
+    """The office rolls of a new alliance holding its first officers, each from the
+    start date for the term its office has in `terms` (version 1). Each officer is
+    appointed as any holder is, in the order given (so a second holder of a one-seat
+    office is refused); a refusal names the entry (`officers[<index>]`) and the clause."""
+    rolls: dict[str, OfficeRoll] = {}
+    for index, officer in enumerate(officers):
+        entry = f"officers[{index}] ({officer.office})"
+        checked_text(officer.organisation, f"officers[{index}].organisation")
+        if officer.person_name is not None:
+            checked_text(officer.person_name, f"officers[{index}].person_name")
+        if officer.decision_ref is not None:
+            checked_text(officer.decision_ref, f"officers[{index}].decision_ref")
+        rule = terms.rules.office(officer.office)
+        if rule is None:
+            known = ", ".join(o.key for o in terms.rules.offices) or "none"
+            problem = f"the ToR has no office {officer.office!r} (its offices: {known})"
+            raise FoundingOfficerRefused(entry, [rule_violation(terms.clauses, "offices", problem)])
+        if officer.office not in rolls:
+            rolls[officer.office] = OfficeRoll.open(officer.office)
+        roll = rolls[officer.office]
+        # Holders of the body's offices sit on it: they count towards its size.
+        sitting = sum(
+            len(other.holders_on(starts_on))
+            for other in rolls.values()
+            if (other_rule := terms.rules.office(other.office)) and other_rule.body == rule.body
+        )
+        try:
+            roll.appoint(
+                terms=terms,
+                via="onboarding",
+                member_id=None,
+                organisation=officer.organisation,
+                person_name=officer.person_name,
+                candidate_is_member=False,
+                starts_on=starts_on,
+                by_body=None,
+                decision_ref=officer.decision_ref,
+                election_ref=None,
+                outside_approval_ref=None,
+                by=by,
+                body_members=sitting,
+            )
+        except RulesBroken as error:
+            raise FoundingOfficerRefused(entry, list(error.violations)) from None
+        except MemberStateConflict as error:
+            path = f"offices.{officer.office}"
+            raise FoundingOfficerRefused(
+                entry, [rule_violation(terms.clauses, path, f"{error.message}: named twice")]
+            ) from None
+    return list(rolls.values())
 
 
 def _check_can_leave(tenure: Tenure, left_on: date, what: str) -> None:

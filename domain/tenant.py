@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import TenantAlreadySuspended, TenantNotSuspended
+from domain.errors import DomainError, TenantAlreadySuspended, TenantNotSuspended
+from domain.terms import add_months
 from domain.values import natural_id
+
+#: How far from the day of onboarding an alliance's start date may lie, either way: an
+#: alliance that has met for a while is onboarded with the day its ToR first took effect,
+#: one getting ready with the day it will; further than this is almost surely a typing
+#: mistake (2062 for 2026), and would put its whole obligations calendar out of reach.
+START_DATE_WITHIN_MONTHS = 12
+
+
+class StartDateOutOfBounds(DomainError):
+    """An alliance starts no more than a year before or after the day it is onboarded."""
+
+    code = "start-date-out-of-bounds"
+
+    def __init__(self, start: date, earliest: date, latest: date) -> None:
+        super().__init__(
+            f"start_date: {start.isoformat()} is out of bounds; an alliance onboarded today "
+            f"starts between {earliest.isoformat()} and {latest.isoformat()} "
+            f"({START_DATE_WITHIN_MONTHS} months either side of today)"
+        )
+
+
+def checked_start_date(start: date, today: date) -> date:
+    """The start date, or StartDateOutOfBounds when it is more than
+    START_DATE_WITHIN_MONTHS months from today."""
+    earliest = add_months(today, -START_DATE_WITHIN_MONTHS)
+    latest = add_months(today, START_DATE_WITHIN_MONTHS)
+    if not earliest <= start <= latest:
+        raise StartDateOutOfBounds(start, earliest, latest)
+    return start
 
 
 class Tenant(Aggregate):

@@ -2,7 +2,8 @@
 
 Version 1 is adopted from a template at founding. Amendments are proposed, then approved
 by the body the ToR names (a new version, effective from a date), rejected or withdrawn.
-Reviews fall due a cadence after the last adoption or review.
+Reviews fall due a cadence after the last adoption or review (for version 1: after
+the day it took effect).
 """
 
 from __future__ import annotations
@@ -89,12 +90,23 @@ class TermsOfReference(Aggregate):
     """The alliance's Terms of Reference, every version of them, and their amendments."""
 
     class Adopted(Aggregate.Created):
+        #: 2: `template_changes` (the changes made to the template before adoption).
+        class_version = 2
+
         slug: str
         template: str
         clauses: list[dict[str, Any]]
         rules: dict[str, Any]
         effective_from: str
         adopted_by: str
+        #: The template modified before adoption: the changes, in an amendment's shape
+        #: ({"clauses": [...], "rules": [{"path", "value"}]}); None: the template as it is.
+        template_changes: dict[str, Any] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 was always the template unmodified."""
+            state["template_changes"] = None
 
     class AmendmentProposed(Aggregate.Event):
         amendment_id: str
@@ -150,8 +162,13 @@ class TermsOfReference(Aggregate):
         rules: Rules,
         effective_from: date,
         adopted_by: str,
+        changes: Changes | None = None,
     ) -> TermsOfReference:
-        """Adopt version 1 (from a template). Contradictory rules are refused."""
+        """Adopt version 1 (from a template), in force from `effective_from`. Changes made
+        to the template first are checked exactly as an amendment's are (AmendmentInvalid
+        naming the rule); contradictory rules are refused."""
+        if changes is not None:
+            clauses, rules = apply_changes(clauses, rules, changes)
         violations = validate_rules(rules, clauses)
         if violations:
             raise RulesBroken(violations)
@@ -162,6 +179,7 @@ class TermsOfReference(Aggregate):
             rules=rules_to_data(rules),
             effective_from=effective_from.isoformat(),
             adopted_by=adopted_by,
+            template_changes=None if changes is None else _changes_data(changes),
         )
 
     @event(Adopted)
@@ -173,9 +191,11 @@ class TermsOfReference(Aggregate):
         rules: dict[str, Any],
         effective_from: str,
         adopted_by: str,
+        template_changes: dict[str, Any] | None,
     ) -> None:
         self.slug = slug
         self.template = template
+        self.template_changes = template_changes
         self.versions: list[Version] = []
         self.amendments: dict[str, Amendment] = {}
         self.review_open = False
@@ -198,12 +218,17 @@ class TermsOfReference(Aggregate):
 
     def in_force_at(self, now: datetime) -> Version:
         """The version every command at `now` is checked against. Before version 1's
-        first day (an adoption dated later that day), version 1 rules."""
+        first day (an adoption dated later that day, or an alliance onboarded with a start
+        date still to come), version 1 rules."""
         return self.in_force(now) or self.versions[0]
 
     def review_due_on(self) -> date:
-        """A cadence after the later of the last adoption and the last concluded review."""
-        anchor = self.latest.adopted_at.date()
+        """A cadence after the later of the last adoption and the last concluded review.
+        Version 1 counts from the day it took effect (the alliance's start date, which
+        onboarding may set before or after the day it was recorded); a later version
+        from the day it was adopted."""
+        latest = self.latest
+        anchor = latest.effective_from if latest.number == 1 else latest.adopted_at.date()
         if self.last_reviewed_on and self.last_reviewed_on > anchor:
             anchor = self.last_reviewed_on
         return add_months(anchor, self.latest.rules.review.cadence_months)

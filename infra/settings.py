@@ -70,6 +70,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     sweep_interval: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     #: Dramatiq worker threads per `concord worker` process.
     worker_threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    #: Without a broker: seconds between the API process's refreshes of the governance
+    #: snapshots of alliances written to, and of any not yet refreshed today (so a day
+    #: passing is seen). 0: off (then `concord sweep-obligations` from cron).
+    obligations_interval: Annotated[float, msgspec.Meta(ge=0)] = 60.0
 
     #: Requests a minute one API key may make (per API process; 0: no limit).
     rate_limit_per_key: Annotated[int, msgspec.Meta(ge=0)] = 1200
@@ -86,9 +90,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     #: (its outcome is unknown), in seconds; keep it above the longest write.
     idempotency_lease_seconds: Annotated[int, msgspec.Meta(ge=10)] = 300
 
+    #: The national dashboard (/dashboard): how long a sign-in lasts, in hours.
+    dashboard_session_hours: Annotated[int, msgspec.Meta(ge=1, le=168)] = 8
+    #: Sign-in attempts a minute one client address may make (per API process; 0: no limit).
+    dashboard_sign_in_per_minute: Annotated[int, msgspec.Meta(ge=0)] = 10
+    #: The secret that signs dashboard sessions (at least 32 characters). Absent: derived
+    #: from the checkpoint signing key, which every process of a deployment shares already.
+    #: Changing it (or that key) ends every session.
+    dashboard_session_secret: Annotated[str, msgspec.Meta(min_length=32)] | None = None
+
     #: Private networks webhooks may be sent to (comma-separated CIDRs, e.g.
     #: "10.20.0.0/16"); by default only public addresses are used.
     outbound_private_networks: str = ""
+
+    #: The address people reach this platform at (links in reminders), e.g.
+    #: "https://concord.example.org"; absent: http://localhost:8000.
+    public_base_url: str | None = None
+    #: The SMTP server reminders are e-mailed through: smtp://host:port (plain, or
+    #: upgraded with smtp_starttls) or smtps://host:port (TLS from the start); absent:
+    #: no e-mail (an alliance cannot add e-mail recipients).
+    smtp_url: str | None = None
+    #: The From address of reminder e-mails.
+    smtp_from: str = "concord@localhost"
+    #: Upgrade an smtp:// connection with STARTTLS before sending.
+    smtp_starttls: bool = False
+    #: Log in to the SMTP server with this user name and password (both, or neither).
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    #: How long a worker's attempt to deliver a reminder holds it before another worker
+    #: may try again (the attempt's lease), in seconds; keep it above the longest send.
+    reminder_lease_seconds: Annotated[int, msgspec.Meta(ge=1, le=86400)] = 120
 
     def __post_init__(self) -> None:
         if self.db_lock_timeout_ms > self.db_statement_timeout_ms:
@@ -123,6 +154,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             "signing_key_file",
             "checkpoint_dir",
             "broker_url",
+            "public_base_url",
+            "smtp_url",
+            "smtp_username",
+            "smtp_password",
         ):
             if values.get(name, "").strip() == "":
                 values.pop(name, None)
@@ -139,6 +174,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 "CONCORD_BROKER_URL must be a redis:// or amqp:// URL, or be left unset to "
                 "run projections in the API process"
             )
+        smtp = values.get("smtp_url")
+        if smtp is not None and not smtp.startswith(("smtp://", "smtps://")):
+            raise SettingsError(
+                "CONCORD_SMTP_URL must be an smtp://host:port or smtps://host:port URL, or be "
+                "left unset (no reminder e-mail)"
+            )
+        if ("smtp_username" in values) != ("smtp_password" in values):
+            raise SettingsError(
+                "CONCORD_SMTP_USERNAME and CONCORD_SMTP_PASSWORD are set together, or neither"
+            )
+        base = values.get("public_base_url")
+        if base is not None and not base.startswith(("http://", "https://")):
+            raise SettingsError("CONCORD_PUBLIC_BASE_URL must be an http:// or https:// URL")
         if "database_owner_url" in values and "database_url" not in values:
             raise SettingsError(
                 "CONCORD_DATABASE_OWNER_URL is only used with CONCORD_DATABASE_URL (PostgreSQL)"

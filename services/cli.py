@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -18,10 +19,12 @@ import uvicorn
 from domain.errors import DomainError
 from domain.values import TENANT_ROLES, Role, Template
 from infra.settings import Settings, SettingsError
-from services import access, onboarding
+from services import access, obligations, onboarding
+from services.api import schemas
 from services.api.app import create_app
+from services.api.tenants import founding_of
 from services.audit import bundle, checkpoints, review, signing, verify
-from services.demo import create_demo
+from services.demo import UMBRELLA, create_demo, create_umbrella
 from services.errors import InvalidRequest, NotFound
 from services.runtime import Runtime
 from services.workers import ProjectionWorker
@@ -146,11 +149,49 @@ def tenants() -> None:
 @click.option("--name", required=True)
 @click.option("--region", required=True)
 @click.option("--template", required=True, type=click.Choice([t.value for t in Template]))
-def tenants_onboard(slug: str, name: str, region: str, template: str) -> None:
+@click.option(
+    "--start-date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The day version 1 of its ToR takes effect (YYYY-MM-DD; default today; at most "
+    "12 months either side of today).",
+)
+@click.option(
+    "--founding",
+    "founding_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A JSON file with any of start_date, officers and changes, as the API's "
+    "onboardTenant takes them (docs/api.md#onboarding).",
+)
+def tenants_onboard(
+    slug: str,
+    name: str,
+    region: str,
+    template: str,
+    start_date: datetime | None,
+    founding_file: Path | None,
+) -> None:
     """Onboard an alliance and print its first tenant-admin key (shown once)."""
+    details = schemas.FoundingFile()
+    if founding_file is not None:
+        try:
+            details = msgspec.json.decode(founding_file.read_bytes(), type=schemas.FoundingFile)
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            raise click.BadParameter(str(error), param_hint="--founding") from None
+    if start_date is not None:
+        if details.start_date is not None:
+            raise click.UsageError("give the start date once: --start-date or the file's")
+        details.start_date = start_date.date()
     with opened_runtime() as runtime:
         entry, key = onboarding.onboard(
-            runtime, slug=slug, name=name, region=region, template=template, by=CLI_ACTOR
+            runtime,
+            slug=slug,
+            name=name,
+            region=region,
+            template=template,
+            by=CLI_ACTOR,
+            founding=founding_of(details),
         )
     click.echo(f"onboarded {entry['slug']} ({entry['name']}, {entry['region']})")
     click.echo(f"tenant-admin key id: {key.key_id}")
@@ -184,8 +225,21 @@ def tenants_list(status: str | None) -> None:
     show_default=True,
     type=click.Choice([t.value for t in Template]),
 )
-def demo(slug: str, name: str, region: str, template: str) -> None:
+@click.option(
+    "--umbrella",
+    is_flag=True,
+    help="Instead: the demo umbrella, five alliances of every template, some healthy, "
+    "some not (the national directory and dashboard show them).",
+)
+def demo(slug: str, name: str, region: str, template: str, umbrella: bool) -> None:
     """Create a demo alliance with a year of meetings and minutes (some confidential)."""
+    if umbrella:
+        with opened_runtime() as runtime:
+            keys = create_umbrella(runtime)
+        for alliance in UMBRELLA:
+            click.echo(f"created {alliance.slug} ({alliance.expected}): {alliance.story}")
+            click.echo(f"  tenant-admin key (shown once): {keys[alliance.slug].secret}")
+        return
     with opened_runtime() as runtime:
         key, counts = create_demo(runtime, slug=slug, name=name, template=template, region=region)
     settings = load_settings()
@@ -196,6 +250,21 @@ def demo(slug: str, name: str, region: str, template: str) -> None:
     )
     click.echo(f"public pages: http://{settings.host}:{settings.port}/a/{slug}/")
     click.echo(f"tenant-admin key (shown once): {key.secret}")
+
+
+@main.command("sweep-obligations")
+@click.option(
+    "--stale-only",
+    is_flag=True,
+    help="Only alliances whose governance snapshot is older than today.",
+)
+def sweep_obligations(stale_only: bool) -> None:
+    """Recompute every alliance's obligations calendar and health now: record newly
+    missed obligations, refresh the national directory's indicators and queue reminders
+    (run daily from cron when neither `concord serve` nor a worker does it)."""
+    with opened_runtime() as runtime:
+        done = obligations.sweep(runtime, only_stale=stale_only)
+    click.echo(f"refreshed {done} alliance(s)")
 
 
 @main.group()

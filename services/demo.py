@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from domain.meetings import Attendee
 from domain.minutes import Action, Item
 from domain.rule_checks import Applicant
 from domain.rules import Rules
 from domain.terms import add_months
-from services import meetings, membership, minutes, onboarding, tenancy
+from services import meetings, membership, minutes, obligations, offices, onboarding, tenancy, terms
 from services.access import IssuedKey
 from services.runtime import Runtime
 
@@ -132,6 +133,9 @@ def _meet_for_a_year(
     members: list[str],
     start: date,
     today: date,
+    *,
+    action_days: int = 45,
+    prep_from: date | None = None,
 ) -> dict[str, int]:
     main = next(b.key for b in rules.bodies if b.kind == "full-membership")
     before = next((m for m in rules.meetings if m.before_body == main and m.months_before), None)
@@ -141,9 +145,11 @@ def _meet_for_a_year(
         day = add_months(start, 3 * quarter) + timedelta(days=21)
         if before is not None and before.months_before is not None:
             prep = add_months(day, -before.months_before)
-            if prep > start:
-                _hold_and_minute(runtime, slug, before.key, prep, members, last, counts, quarter)
-        _hold_and_minute(runtime, slug, main, day, members, last, counts, quarter)
+            if prep > (prep_from or start):
+                _hold_and_minute(
+                    runtime, slug, before.key, prep, members, last, counts, quarter, action_days
+                )
+        _hold_and_minute(runtime, slug, main, day, members, last, counts, quarter, action_days)
     for offset in (1, 3):
         runtime.clock = _at(today, 9)
         meetings.schedule(
@@ -171,6 +177,7 @@ def _hold_and_minute(
     last: dict[str, str],
     counts: dict[str, int],
     quarter: int,
+    action_days: int = 45,
 ) -> None:
     runtime.clock = _at(day - timedelta(days=28), 9)
     title = "Quarterly meeting" if body == "full-membership" else "Executive meeting"
@@ -225,7 +232,7 @@ def _hold_and_minute(
                     description="Draft the alliance's consultation response.",
                     owner_kind="member",
                     owner=members[0],
-                    due_on=day + timedelta(days=45),
+                    due_on=day + timedelta(days=action_days),
                 ),
             ),
         ),
@@ -250,3 +257,154 @@ def _hold_and_minute(
         by=DEMO_ACTOR,
     )
     counts["minutes"] += 1
+
+
+# ------------------------------------------------------------------------ the umbrella
+
+
+class UmbrellaAlliance(NamedTuple):
+    slug: str
+    name: str
+    region: str
+    template: str
+    #: How its governance has gone: "healthy", "needs-attention" or "at-risk".
+    expected: str
+    story: str
+
+
+#: The demo umbrella: alliances of every template, some healthy, some not.
+UMBRELLA = (
+    UmbrellaAlliance(
+        "demo-kent-fja",
+        "Kent Family Justice Alliance",
+        "Kent",
+        "family-justice",
+        "healthy",
+        "meets every quarter, minutes approved and published, required seats filled, "
+        "actions done on time, its annual review concluded",
+    ),
+    UmbrellaAlliance(
+        "demo-essex-kin",
+        "Essex Kinship Network",
+        "East of England",
+        "kinship-network",
+        "needs-attention",
+        "meets every quarter, but one action agreed at a meeting and its 2026 work plan "
+        "are overdue",
+    ),
+    UmbrellaAlliance(
+        "demo-devon-kca",
+        "Devon Kinship Care Alliance",
+        "South West",
+        "kinship-care",
+        "at-risk",
+        "meets every quarter, but its annual ToR review is two months overdue (and it has "
+        "agreed no work plan)",
+    ),
+    UmbrellaAlliance(
+        "demo-surrey-cic",
+        "Surrey Children in Care Alliance",
+        "South East",
+        "children-in-care",
+        "at-risk",
+        "onboarded fifteen months ago and has not held a meeting since",
+    ),
+    UmbrellaAlliance(
+        "demo-leeds-ssf",
+        "Leeds Separated Families Alliance",
+        "Yorkshire",
+        "separated-families",
+        "healthy",
+        "onboarded today: nothing is due yet",
+    ),
+)
+
+
+def create_umbrella(runtime: Runtime) -> dict[str, IssuedKey]:
+    """Onboard and fill the demo umbrella's alliances; returns each one's admin key. The
+    health snapshots are refreshed at the end, so the directory shows them at once."""
+    keys: dict[str, IssuedKey] = {}
+    real_clock = runtime.clock
+    today = real_clock().date()
+    try:
+        for alliance in UMBRELLA:
+            keys[alliance.slug] = _umbrella_alliance(runtime, alliance, today)
+    finally:
+        runtime.clock = real_clock
+    for alliance in UMBRELLA:
+        obligations.refresh(runtime, alliance.slug)
+    return keys
+
+
+def _umbrella_alliance(runtime: Runtime, alliance: UmbrellaAlliance, today: date) -> IssuedKey:
+    slug = alliance.slug
+    months = {"demo-devon-kca": 14, "demo-surrey-cic": 15, "demo-leeds-ssf": 0}.get(slug, 12)
+    start = add_months(today, -months)
+    runtime.clock = _at(start, 9)
+    _, key = onboarding.onboard(
+        runtime,
+        slug=slug,
+        name=alliance.name,
+        region=alliance.region,
+        template=alliance.template,
+        by=DEMO_ACTOR,
+    )
+    if months == 0 or slug == "demo-surrey-cic":
+        return key
+    rules = tenancy.rules_in_force(runtime, slug).rules
+    members = _admit_members(runtime, slug, rules, alliance.region)
+    healthy = alliance.expected == "healthy"
+    _fill_required_seats(runtime, slug, rules, members, start)
+    tor_start = start
+    if slug == "demo-devon-kca":
+        start = add_months(today, -12)  # its first two months without a meeting
+    _meet_for_a_year(
+        runtime, slug, rules, members, start, today, action_days=120, prep_from=tor_start
+    )
+    # Every action done on time, but one of Essex's.
+    _complete_actions(runtime, slug, leave=1 if slug == "demo-essex-kin" else 0)
+    if healthy:
+        runtime.clock = _at(today, 8)
+        terms.open_review(runtime, slug, by=DEMO_ACTOR)
+        terms.conclude_review(
+            runtime,
+            slug,
+            outcome="no-change",
+            notes="Reviewed at the annual meeting: the ToR still serve the alliance.",
+            amendment_ids=[],
+            by=DEMO_ACTOR,
+        )
+    return key
+
+
+def _fill_required_seats(
+    runtime: Runtime, slug: str, rules: Rules, members: list[str], start: date
+) -> None:
+    runtime.clock = _at(start, 12)
+    seats = [(body, seat.key) for body in rules.bodies for seat in body.required_seats]
+    for number, (body, seat) in enumerate(seats):
+        offices.take_seat(
+            runtime,
+            slug,
+            body.key,
+            member_id=members[number % len(members)],
+            organisation=None,
+            person_name=None,
+            required_seat=seat,
+            starts_on=start,
+            agreed_by=body.members_agreed_by or body.key,
+            decision_ref=f"Founding meeting, seat {number + 1}",
+            by=DEMO_ACTOR,
+        )
+
+
+def _complete_actions(runtime: Runtime, slug: str, *, leave: int) -> None:
+    """Each action done a week before it is due, but the last `leave` of them."""
+    with runtime.tenant(slug) as store, store.read() as sql:
+        open_items = sql.all(
+            "SELECT action_item_id, due_on FROM action_items WHERE status = 'open'"
+            " ORDER BY due_on, action_item_id"
+        )
+    for row in open_items[: len(open_items) - leave]:
+        runtime.clock = _at(date.fromisoformat(row["due_on"]) - timedelta(days=7), 12)
+        minutes.complete(runtime, slug, row["action_item_id"], note="Done.", by=DEMO_ACTOR)

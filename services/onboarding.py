@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.alliance import Alliance
+from domain.amendments import Changes
 from domain.errors import TenantAlreadyExists, TenantSuspended
+from domain.offices import FoundingOfficer, found_offices
 from domain.templates import template as template_named
-from domain.tenant import Tenant
+from domain.tenant import Tenant, checked_start_date
 from domain.terms import TermsOfReference
 from domain.values import Role, checked_slug, checked_template, checked_text
 from projections import alliance_profile, national_directory
@@ -18,49 +24,58 @@ from services.errors import NotFound
 from services.runtime import Runtime
 
 
-def onboard(
-    runtime: Runtime, *, slug: str, name: str, region: str, template: str, by: str
-) -> tuple[dict[str, Any], IssuedKey]:
-    """Register an alliance, found its own store with version 1 of its ToR (from the
-    template), and issue its first tenant-admin key.
+@dataclass(frozen=True)
+class Founding:
+    """What an onboarding asks for beyond the registration: when the alliance starts, its
+    first officers, and the changes made to its template before version 1 is adopted."""
 
-    The registry entry claims the slug (its id is derived from the slug, so a second
-    claim fails). If a previous attempt stopped after the claim, this one finishes it.
+    start_date: date | None = None
+    officers: Sequence[FoundingOfficer] = ()
+    changes: Changes | None = None
+
+
+def onboard(
+    runtime: Runtime,
+    *,
+    slug: str,
+    name: str,
+    region: str,
+    template: str,
+    by: str,
+    founding: Founding | None = None,
+) -> tuple[dict[str, Any], IssuedKey]:
+    """Register an alliance, found its own store with version 1 of its ToR (the template,
+    as modified by `founding.changes`, in force from the start date) and its first
+    officers, and issue its first tenant-admin key.
+
+    Everything is checked before anything is recorded: a refused start date, change or
+    officer leaves neither the registration (which claims the slug) nor a store. The
+    registry entry claims the slug (its id is derived from the slug, so a second claim
+    fails). If a previous attempt stopped after the claim, this one finishes it.
     """
+    founding = founding or Founding()
     with runtime.tracer.start_as_current_span("command.onboard_tenant"):
         checked_slug(slug)
         checked_template(template)
         checked_text(name, "name")
         checked_text(region, "region")
+        today = runtime.clock().date()
+        start = checked_start_date(founding.start_date or today, today)
         registration = Tenant(
             slug=slug, name=name, region=region, template=template, onboarded_by=by
         )
+        founded = _founded(registration, founding, start)
         try:
             runtime.platform.record(registration)
         except IntegrityError:
             registration = runtime.platform.app.repository.get(Tenant.create_id(slug))
             if _is_founded(runtime, slug):
                 raise TenantAlreadyExists(slug) from None
-        chosen = template_named(registration.template)
+            # Finish the earlier claim as it was made (its template, its actor).
+            founded = _founded(registration, founding, start)
         with runtime.tenant(slug, provision=True) as store:
-            alliance = Alliance(
-                slug=slug,
-                name=registration.name,
-                region=registration.region,
-                template=registration.template,
-                founded_by=registration.onboarded_by,
-            )
-            # The template becomes version 1 of the ToR, recorded with the founding.
-            terms = TermsOfReference.adopt(
-                slug=slug,
-                template=chosen.name,
-                clauses=chosen.clauses,
-                rules=chosen.rules,
-                effective_from=runtime.clock().date(),
-                adopted_by=registration.onboarded_by,
-            )
             try:
-                store.record(alliance, terms)
+                store.record(*founded)
             except IntegrityError:
                 raise TenantAlreadyExists(slug) from None
         key = issue_key(
@@ -71,6 +86,33 @@ def onboard(
             issued_by=by,
         )
         return directory_entry(runtime, slug), key
+
+
+def _founded(registration: Tenant, founding: Founding, start: date) -> list[Aggregate]:
+    """The alliance's first records, built and checked but not yet recorded: the alliance,
+    version 1 of its ToR, and an office roll per office its first officers hold."""
+    chosen = template_named(registration.template)
+    alliance = Alliance(
+        slug=registration.slug,
+        name=registration.name,
+        region=registration.region,
+        template=registration.template,
+        founded_by=registration.onboarded_by,
+    )
+    # The template becomes version 1 of the ToR, recorded with the founding.
+    terms = TermsOfReference.adopt(
+        slug=registration.slug,
+        template=chosen.name,
+        clauses=chosen.clauses,
+        rules=chosen.rules,
+        effective_from=start,
+        adopted_by=registration.onboarded_by,
+        changes=founding.changes,
+    )
+    rolls = found_offices(
+        terms.latest, founding.officers, starts_on=start, by=registration.onboarded_by
+    )
+    return [alliance, terms, *rolls]
 
 
 def _is_founded(runtime: Runtime, slug: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +23,7 @@ from projections.alliance_profile import AllianceProfile
 from projections.base import Projection, ProjectionRunner
 from projections.confidentiality import ConfidentialityView
 from projections.elections import ElectionsView
+from projections.governance import GovernanceFacts
 from projections.key_register import KeyRegister
 from projections.meetings import MeetingCalendar
 from projections.member_register import MemberRegister
@@ -35,6 +35,7 @@ from projections.office_holders import OfficeHolders
 from projections.terms_of_reference import TermsOfReferenceView
 from projections.work_plans import WorkPlansView
 from projections.working_groups import WorkingGroupsView
+from services import obligations
 from services.applications import AllianceApplication, PlatformApplication, StoreApplication
 from services.audit import checkpoints
 from services.errors import NotFound
@@ -55,6 +56,7 @@ TENANT_PROJECTIONS: Sequence[type[Projection]] = (
     ConfidentialityView,
     MotionsView,
     ElectionsView,
+    GovernanceFacts,
 )
 
 
@@ -154,6 +156,8 @@ class Runtime:
         self._tenants: OrderedDict[str, Store] = OrderedDict()
         self._tenants_lock = threading.Lock()
         self._capacity = settings.tenant_cache_size
+        #: Alliances written to since their governance snapshot was last refreshed.
+        self.governance_pending = obligations.Pending()
         #: The one clock of the process; tests may replace it.
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -172,6 +176,12 @@ class Runtime:
             if self._waker is None:
                 self._waker = ProjectionWaker(self.settings, self)
             return self._waker
+
+    def use_waker(self, waker: ProjectionWaker) -> None:
+        """Send wake-ups through this waker (a worker process: its own, which catches its
+        writes up at once rather than waiting for other workers)."""
+        with self._waker_lock:
+            self._waker = waker
 
     @contextmanager
     def tenant(self, slug: str, *, provision: bool = False) -> Iterator[Store]:
@@ -201,7 +211,7 @@ class Runtime:
                 "onboard it again to complete it"
             )
         opened = Store(AllianceApplication(self.backend, slug, self.tracer), TENANT_PROJECTIONS)
-        opened.on_recorded = functools.partial(checkpoints.on_recorded, self)
+        opened.on_recorded = self._after_tenant_save
         opened.waker = lambda: self.waker
         evicted: list[Store] = []
         with self._tenants_lock:
@@ -218,6 +228,12 @@ class Runtime:
         for old in evicted:
             old._evict()
         return store
+
+    def _after_tenant_save(self, store: Store, recordings: Sequence[Recording[Any]]) -> None:
+        """Milestone checkpoints (services/audit/checkpoints.py), then the alliance's
+        governance snapshot marked for refresh (services/obligations.py)."""
+        checkpoints.on_recorded(self, store, recordings)
+        obligations.on_recorded(self, store, recordings)
 
     @property
     def open_tenants(self) -> int:

@@ -69,8 +69,13 @@ def review_status(runtime: Runtime, slug: str) -> dict[str, Any]:
         row = view.review(sql)
     if row is None:
         raise NotFound("these Terms of Reference have not been adopted yet")
+    # The rule of TermsOfReference.review_due_on: version 1 counts from the day it took
+    # effect (the start date onboarding set), a later version from its adoption.
+    adopted = (
+        row["first_effective_from"] if row["latest_version"] == 1 else row["last_adopted_at"][:10]
+    )
     anchor = max(
-        date.fromisoformat(row["last_adopted_at"][:10]),
+        date.fromisoformat(adopted),
         date.fromisoformat(row["last_reviewed_at"][:10]) if row["last_reviewed_at"] else date.min,
     )
     due = add_months(anchor, row["cadence_months"])

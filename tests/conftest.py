@@ -91,6 +91,9 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> Set
         # The tests' webhook receivers listen on loopback (by default only public
         # addresses are sent to: tests/e2e/test_audit_checkpoints.py checks that too).
         outbound_private_networks="127.0.0.0/8",
+        # No background refresh of governance snapshots: a test that moves the clock
+        # would otherwise see misses recorded while it runs (tests refresh explicitly).
+        obligations_interval=0,
     )
 
 

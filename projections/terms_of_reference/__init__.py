@@ -212,12 +212,20 @@ def version(sql: Sql, number: int) -> dict[str, Any] | None:
 
 
 def in_force(sql: Sql, at_iso: str, day_iso: str) -> dict[str, Any] | None:
-    """The version in force at a moment: adopted by then, and effective by that day."""
+    """The version in force at a moment: adopted by then, and effective by that day. An
+    alliance onboarded with a start date still to come runs under version 1 until then
+    (as `TermsOfReference.in_force_at` checks its commands)."""
     row = sql.one(
         f"SELECT {VERSION_COLUMNS}, clauses, rules FROM terms_versions"  # noqa: S608
         " WHERE effective_from <= ? AND adopted_at <= ? ORDER BY number DESC LIMIT 1",
         (day_iso, at_iso),
     )
+    if row is None:
+        row = sql.one(
+            f"SELECT {VERSION_COLUMNS}, clauses, rules FROM terms_versions"  # noqa: S608
+            " WHERE number = 1 AND adopted_at <= ?",
+            (at_iso,),
+        )
     return _version(row, full=True)
 
 
@@ -261,7 +269,12 @@ def amendments(sql: Sql, *, state: str | None, after: int, limit: int) -> list[d
 
 
 def review(sql: Sql) -> dict[str, Any] | None:
+    """The review row, with the latest version's number and the day version 1 took
+    effect (version 1's review is due a cadence after that day)."""
     return sql.one(
         "SELECT cadence_months, last_adopted_at, last_reviewed_at, last_outcome, review_open,"
-        " review_opened_at, review_opened_by FROM terms_review WHERE id = 1"
+        " review_opened_at, review_opened_by,"
+        " (SELECT MAX(number) FROM terms_versions) AS latest_version,"
+        " (SELECT effective_from FROM terms_versions WHERE number = 1) AS first_effective_from"
+        " FROM terms_review WHERE id = 1"
     )

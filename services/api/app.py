@@ -20,13 +20,15 @@ from litestar.routes import HTTPRoute
 from infra import msgspec_types
 from infra.settings import Settings
 from infra.telemetry import Telemetry
-from services import access
+from services import access, obligations
 from services.api.audit import AuditController, SigningKeyController
 from services.api.audit_replay import AuditStateController
 from services.api.audit_review import ReviewPackController
 from services.api.auth import PUBLIC_PATHS, BearerKeyMiddleware, RateLimits
 from services.api.consistency import ConsistencyHeaders
+from services.api.dashboard import DASHBOARD_PATHS, Dashboard
 from services.api.decisions import MotionController
+from services.api.directory import DirectoryController, ObligationController
 from services.api.elections import ElectionController
 from services.api.events import EventLogController
 from services.api.idempotency import IdempotencyKeys
@@ -48,6 +50,7 @@ from services.api.offices import BodyController, OfficeController
 from services.api.pages import PAGE_PATHS, PublicSite, favicon, stylesheet, template_config
 from services.api.privacy import PrivacyController
 from services.api.problems import EXCEPTION_HANDLERS
+from services.api.reminders import ReminderChannelController
 from services.api.schemas import problems
 from services.api.tenants import TenantController
 from services.api.terms import AmendmentController, TemplateController, TermsController
@@ -75,9 +78,17 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         )
         schedule = checkpoints.CheckpointSchedule(runtime, settings.checkpoint_interval)
         schedule.start()
+        # In-process work: this process keeps the governance snapshots (with a broker,
+        # the workers do).
+        ticker = None
+        if settings.broker_url is None and settings.obligations_interval > 0:
+            ticker = obligations.Ticker(runtime, settings.obligations_interval)
+            ticker.start()
         try:
             yield
         finally:
+            if ticker is not None:
+                ticker.stop()
             schedule.stop()
             runtime.close()
 
@@ -88,6 +99,9 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
     app = Litestar(
         route_handlers=[
             TenantController,
+            DirectoryController,
+            ObligationController,
+            ReminderChannelController,
             KeyController,
             EventLogController,
             TemplateController,
@@ -114,6 +128,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             PrivacyController,
             MetaController,
             PublicSite,
+            Dashboard,
             stylesheet,
             favicon,
         ],
@@ -121,7 +136,9 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         dependencies={"runtime": Provide(provide_runtime, sync_to_thread=False)},
         middleware=[
             ConsistencyHeaders,
-            DefineMiddleware(BearerKeyMiddleware, exclude=[*PUBLIC_PATHS, *PAGE_PATHS]),
+            DefineMiddleware(
+                BearerKeyMiddleware, exclude=[*PUBLIC_PATHS, *PAGE_PATHS, *DASHBOARD_PATHS]
+            ),
             IdempotencyKeys,  # inside authentication: it scopes keys by the API key
             ParameterLimits(),
         ],
@@ -152,7 +169,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
-    declare_layer_problems(app, unauthenticated=[*PUBLIC_PATHS, *PAGE_PATHS])
+    declare_layer_problems(app, unauthenticated=[*PUBLIC_PATHS, *PAGE_PATHS, *DASHBOARD_PATHS])
     return app
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar.openapi import ResponseSpec
 
+from domain.amendments import ClauseChange, RuleChange
 from domain.values import SLUG_PATTERN, TENANT_ROLES, Template
 
 Slug = Annotated[
@@ -45,11 +46,49 @@ class Request(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Base of every request body: a field the API does not know is an error, not ignored."""
 
 
+class FoundingOfficer(Request):
+    """One of the alliance's first officers: holds the office from the start date, for
+    the term its office has in version 1, checked as any appointment is."""
+
+    #: The office, by its key in version 1 of the ToR (the template as `changes` leave it).
+    office: Key
+    #: The organisation the officer comes from.
+    organisation: Name
+    #: The person who holds it: personal data, sealed and erasable as every holder's name.
+    person_name: PersonName | None = None
+    #: A reference to the founding agreement or meeting that named them.
+    decision_ref: Ref | None = None
+
+
+class TemplateChanges(Request):
+    """Changes made to the template before version 1 is adopted: an amendment's changes,
+    checked as an amendment's are."""
+
+    clauses: Annotated[list[ClauseChange], msgspec.Meta(max_length=200)] = []
+    rules: Annotated[list[RuleChange], msgspec.Meta(max_length=200)] = []
+
+
 class OnboardTenant(Request):
     slug: Slug
     name: Name
     region: Region
     template: TemplateName
+    #: The day version 1 of the ToR takes effect: the first officers' terms and the
+    #: obligations calendar start on it (default: today; at most 12 months either side).
+    start_date: date | None = None
+    #: The alliance's first officers (default: none).
+    officers: Annotated[list[FoundingOfficer], msgspec.Meta(max_length=50)] = []
+    #: A modified template: rule and clause changes applied before version 1 is adopted.
+    changes: TemplateChanges | None = None
+
+
+class FoundingFile(Request):
+    """The file `concord tenants onboard --founding` reads: the same fields as onboarding's
+    (`start_date`, `officers`, `changes`), all optional."""
+
+    start_date: date | None = None
+    officers: Annotated[list[FoundingOfficer], msgspec.Meta(max_length=50)] = []
+    changes: TemplateChanges | None = None
 
 
 class SuspendTenant(Request):

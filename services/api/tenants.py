@@ -9,6 +9,8 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from domain.amendments import Changes
+from domain.offices import FoundingOfficer
 from services import onboarding
 from services.access import Principal
 from services.api import schemas
@@ -16,6 +18,29 @@ from services.api.auth import ANYONE_OF_THE_TENANT, PLATFORM_ADMIN
 from services.runtime import Runtime
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size (1-200)")]
+
+
+def founding_of(data: schemas.OnboardTenant | schemas.FoundingFile) -> onboarding.Founding:
+    """The founding details of an onboarding request (or of the CLI's --founding file), as
+    the use case takes them."""
+    changes = (
+        None
+        if data.changes is None
+        else Changes(clauses=tuple(data.changes.clauses), rules=tuple(data.changes.rules))
+    )
+    return onboarding.Founding(
+        start_date=data.start_date,
+        officers=tuple(
+            FoundingOfficer(
+                office=o.office,
+                organisation=o.organisation,
+                person_name=o.person_name,
+                decision_ref=o.decision_ref,
+            )
+            for o in data.officers
+        ),
+        changes=changes,
+    )
 
 
 class TenantController(Controller):
@@ -36,8 +61,10 @@ class TenantController(Controller):
         runtime: NamedDependency[Runtime],
         data: JSONBody[schemas.OnboardTenant],
     ) -> schemas.OnboardedOut:
-        """Onboard an alliance: register it, found its own store, and issue its first
-        tenant-admin key (the secret is shown once, in this answer only)."""
+        """Onboard an alliance: register it, found its own store with version 1 of its ToR
+        (the template, or the template modified by `changes`, in force from `start_date`)
+        and its first `officers`, and issue its first tenant-admin key (the secret is shown
+        once, in this answer only). Nothing is recorded unless all of it is accepted."""
         entry, key = onboarding.onboard(
             runtime,
             slug=data.slug,
@@ -45,6 +72,7 @@ class TenantController(Controller):
             region=data.region,
             template=data.template,
             by=request.user.actor,
+            founding=founding_of(data),
         )
         return schemas.OnboardedOut(
             tenant=schemas.tenant_out(entry),

@@ -113,7 +113,8 @@ class HoldingState(msgspec.Struct, kw_only=True):
     ends_on: str | None = None
     left_on: str | None = None
     left_reason: str | None = None
-    via: Literal["appointed", "elected"]
+    #: "onboarding": one of the first officers, named when the alliance was onboarded.
+    via: Literal["appointed", "elected", "onboarding"]
     by_body: str | None = None
     decision_ref: str | None = None
     election_ref: str | None = None

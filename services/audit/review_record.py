@@ -229,7 +229,7 @@ class Record:
         """When a review fell due, judged from the events before a position (the rule of
         `TermsOfReference.review_due_on`)."""
         latest = [v for v in self.versions if v.position < before][-1].version
-        anchor = latest.adopted_at.astimezone(UTC).date()
+        anchor = _review_anchor(latest)
         done = [r.concluded_on for r in self.reviews if r.concluded_at and r.concluded_at < before]
         if done and done[-1] is not None and done[-1] > anchor:
             anchor = done[-1]
@@ -387,7 +387,8 @@ class Record:
         )
         self.holdings[holding.holding_id] = holding
         elected = d["via"] == "elected"
-        if not elected:
+        at_onboarding = d["via"] == "onboarding"
+        if not elected and not at_onboarding:
             self._direct(
                 e,
                 act="office-appointed",
@@ -402,6 +403,8 @@ class Record:
             how = (
                 f"elected ({_ref(d.get('election_ref'))})"
                 if elected
+                else f"named at onboarding as a first officer ({_ref(d.get('decision_ref'))})"
+                if at_onboarding
                 else f"appointed by {self.body_name(d.get('by_body'))} "
                 f"({_ref(d.get('decision_ref'))})"
             )
@@ -724,6 +727,14 @@ def _confidential_items(data: dict[str, Any]) -> int:
     if data["confidential"]:
         return len(data["items"])
     return sum(1 for item in data["items"] if item.get("confidential"))
+
+
+def _review_anchor(version: Version) -> date:
+    """Where the review cadence counts from: version 1 from the day it took effect (the
+    alliance's start date), a later version from its adoption (as the aggregate does)."""
+    if version.number == 1:
+        return version.effective_from
+    return version.adopted_at.astimezone(UTC).date()
 
 
 def _ref(decision_ref: str | None) -> str:

@@ -10,7 +10,7 @@ from domain.rules import clause_for
 from domain.terms import add_months
 from services.audit.review_history import Amendment, Review
 from services.audit.review_pack import Finding
-from services.audit.review_record import Record, _ref
+from services.audit.review_record import Record, _ref, _review_anchor
 
 
 def amendment_findings(record: Record) -> list[Finding]:
@@ -129,7 +129,7 @@ def review_status_finding(record: Record) -> Finding:
     adopted = [v for v in record.versions if v.version.adopted_at.astimezone(UTC).date() <= end]
     latest = (adopted or record.versions[:1])[-1]
     done = [r for r in record.reviews if r.concluded_on is not None and r.concluded_on <= end]
-    anchor_day = latest.version.adopted_at.astimezone(UTC).date()
+    anchor_day = _review_anchor(latest.version)
     positions = [latest.position]
     if done and done[-1].concluded_on is not None and done[-1].concluded_on > anchor_day:
         anchor_day = done[-1].concluded_on

@@ -195,6 +195,11 @@ class Site:
     xss_minutes: list[str] = field(default_factory=list)
     #: Every HTML page fetched by any test: URL -> the HTML as the server sent it.
     fetched: dict[str, str] = field(default_factory=dict)
+    #: The environment `concord serve` was started with.
+    env: dict[str, str] = field(default_factory=dict)
+    #: The demo umbrella (`concord demo --umbrella`): slug -> (expected health, its
+    #: tenant-admin key).
+    umbrella: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -398,6 +403,48 @@ def site(
         site = stack.enter_context(_served(backend, env, workdir))
         site.demo_output = demo_output
         seed_hostile_alliance(site)
+        yield site
+
+
+def _run_umbrella(env: dict[str, str], cwd: Path) -> dict[str, tuple[str, str]]:
+    """`concord demo --umbrella`: slug -> (the health it should have, its admin key)."""
+    done = subprocess.run(
+        [_concord(), "demo", "--umbrella"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, f"concord demo --umbrella failed:\n{done.stdout}{done.stderr}"
+    found: dict[str, tuple[str, str]] = {}
+    slug = expected = ""
+    for line in done.stdout.splitlines():
+        if line.startswith("created "):
+            slug, _, rest = line.removeprefix("created ").partition(" (")
+            expected = rest.partition(")")[0]
+        elif "tenant-admin key (shown once): " in line and slug:
+            found[slug] = (expected, line.rpartition(": ")[2].strip())
+    assert len(found) >= 3, done.stdout[:2000]
+    return found
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def umbrella_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    """`concord demo --umbrella`, then `concord serve` on a free port: the national
+    dashboard's alliances, one server per store for the module, stopped by its pid."""
+    backend = str(request.param)
+    workdir = tmp_path_factory.mktemp(f"umbrella-{backend}")
+    with ExitStack() as stack:
+        database_url = stack.enter_context(throwaway_database()) if backend == "postgres" else None
+        env = _environment(workdir / "var", database_url, free_port())
+        umbrella = _run_umbrella(env, workdir)
+        site = stack.enter_context(_served(backend, env, workdir))
+        site.env = env
+        site.umbrella = umbrella
         yield site
 
 

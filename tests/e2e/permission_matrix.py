@@ -35,6 +35,19 @@ ACCESS: dict[str, set[str]] = {
     "getTenant": {"platform-admin", "tenant-admin", "officer", "member", "auditor"},
     "suspendTenant": {"platform-admin"},
     "reinstateTenant": {"platform-admin"},
+    # The national directory with governance health: counts and dates, for the umbrella.
+    "listDirectory": {"platform-admin"},
+    "exportDirectory": {"platform-admin"},
+    "refreshDirectory": {"platform-admin"},
+    "getDirectoryEntry": {"platform-admin"},
+    # An alliance's own obligations calendar and health.
+    "listObligations": READERS,
+    "getObligation": READERS,
+    "getGovernanceHealth": READERS,
+    # Where reminders go: officers read them (no secret); tenant admins set them.
+    "getReminderChannels": RUNNERS,
+    "setReminderChannels": {"tenant-admin"},
+    "removeReminderChannels": {"tenant-admin"},
     "issueKey": {"tenant-admin"},
     "listKeys": {"tenant-admin"},
     "getKey": {"tenant-admin"},

@@ -819,15 +819,23 @@ def test_while_voting_no_answer_shows_a_running_tally(record):
 
 def test_the_broker_is_searched_and_carries_ids_and_positions_only(record):
     """The projections ran in the worker, woken by messages naming the store, its
-    projections and a position: no member, key, ballot or candidate in any of them."""
+    projections and a position; the alliance's governance refreshes name the alliance
+    only: no member, key, ballot or candidate in any of them."""
     messages = [m for m in record.messages if m.where.startswith("message")]
     assert len(messages) > 100  # every write of the five elections woke the worker
+    actors = set()
     for found in messages:
         body = json.loads(found.text)
-        store, projections, position = body["args"]
-        assert store in (SLUG, PLATFORM) and isinstance(position, int)
-        assert all(re.fullmatch(r"[a-z_]+", name) for name in projections)
+        actors.add(body["actor_name"])
+        if body["actor_name"] == "concord_refresh_governance":
+            assert body["args"] == [SLUG]
+        else:
+            assert body["actor_name"] == "concord_catch_up"
+            store, projections, position = body["args"]
+            assert store in (SLUG, PLATFORM) and isinstance(position, int)
+            assert all(re.fullmatch(r"[a-z_]+", name) for name in projections)
         assert set(body["options"]) <= {"otel", "redis_message_id"}
+    assert actors == {"concord_catch_up", "concord_refresh_governance"}
     worker = next(m for m in record.messages if m.where == "worker output")
     assert "concord worker ready" in worker.text
     assert all(

@@ -394,3 +394,45 @@ def test_the_redacted_log_withholds_the_confidential_ids(record):
 
     assert record.canaries.found_in(log) == []
     assert record.canaries.ids_found_in(log) == []
+
+
+def test_the_governance_directory_carries_no_canary_and_no_personal_data(
+    record, client, settings, backend
+):
+    """A year on, with the confidential action overdue and misses recorded: what the
+    umbrella sees (the directory, its detail, the CSV, the alliance's obligations) holds
+    counts, dates and ToR names only."""
+    alliance, canaries = record.alliance, record.canaries
+    applications = alliance.get("/applications?limit=200")["items"]
+    people = [
+        a[field]
+        for a in applications
+        for field in ("signatory_name", "person_name")
+        if a.get(field)
+    ]
+    assert people  # there is personal data to look for
+    alliance.move_clock_to(START + timedelta(days=400))
+    assert client.post("/v1/directory/refresh", headers=ADMIN).status_code == 200
+    seen = [
+        client.get("/v1/directory", headers=ADMIN),
+        client.get(f"/v1/directory/{SLUG}", headers=ADMIN),
+        client.get("/v1/directory/export.csv", headers=ADMIN),
+        client.get(f"/v1/tenants/{SLUG}/obligations?limit=200", headers=ADMIN),
+        client.get(f"/v1/tenants/{SLUG}/health", headers=ADMIN),
+    ]
+
+    for response in seen:
+        assert response.status_code == 200, response.text
+        assert canaries.found_in(response.text) == [], response.url
+        assert canaries.ids_found_in(response.text) == [], response.url
+        assert [p for p in people if p in response.text] == [], response.url
+    detail = seen[1].json()
+    assert NAME in seen[0].text and NAME in seen[2].text
+    # The confidential action is among the obligations the umbrella sees, as a date only.
+    kinds = {o["kind"] for o in detail["obligations"]}
+    assert "action-item" in kinds and detail["missed"]
+    platform = platform_store_dump(client.app.state.runtime, settings, backend)
+    # The dump holds the health snapshot the directory reads (its reasons are in it).
+    assert detail["health"]["reasons"][0] in platform
+    assert canaries.found_in(platform) == []
+    assert [p for p in people if p in platform] == []

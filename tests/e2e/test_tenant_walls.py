@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -400,6 +401,7 @@ class World:
         self.keys: dict[str, dict[str, dict[str, Any]]] = {}
         self.amendments: dict[str, str] = {}
         self.objects: dict[str, Objects] = {}
+        self._obligation_keys: dict[str, str] = {}
         for slug in ("alpha-alliance", "beta-alliance"):
             admin = onboard(slug, name=f"Canary {slug} name", template="kinship-care")["admin_key"]
             self.keys[slug] = {"tenant-admin": admin}
@@ -460,6 +462,8 @@ class World:
             "{election_id}": objects.election,
             "{candidate_id}": objects.candidate,
         }
+        if "{obligation_key}" in path:
+            params["{obligation_key}"] = quote(self.obligation_key(target), safe="")
         body: Any = None
         moment: datetime | None = None
         if operation == "onboardTenant":
@@ -488,6 +492,8 @@ class World:
             body = {"reason": "wall check", "decision_ref": "wall check"}
         elif operation == "concludeTermsReview":
             body = {"outcome": "no-change"}
+        elif operation == "setReminderChannels":
+            body = {"webhook_url": DEAD_WEBHOOK}
         elif operation in PRIVACY_OPERATIONS:
             body = self._privacy_call(operation, target, admin, objects, params, fresh_victim)
         elif operation in AUDIT_OPERATIONS:
@@ -522,6 +528,14 @@ class World:
         url += AUDIT_QUERIES.get(operation, "")
         with objects.clock_at(moment):
             return self.client.request(method, url, json=body, headers=headers)
+
+    def obligation_key(self, target: str) -> str:
+        """A key of the alliance's obligations calendar (the first), asked once."""
+        if target not in self._obligation_keys:
+            admin = bearer(self.keys[target]["tenant-admin"]["secret"])
+            page = self.client.get(f"/v1/tenants/{target}/obligations", headers=admin).json()
+            self._obligation_keys[target] = str(page["items"][0]["key"])
+        return self._obligation_keys[target]
 
     def _privacy_call(
         self,

@@ -8,7 +8,7 @@ each obligation stands as its rule says (docs/obligations.md).
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import msgspec
 import pytest
@@ -73,7 +73,11 @@ def amended(version: Version, effective_from: date, **changes: object) -> Versio
     """Version 2: the rules of `version` with some changed, in force from a date."""
     rules = msgspec.structs.replace(version.rules, **changes)
     return dataclasses.replace(
-        version, number=version.number + 1, effective_from=effective_from, rules=rules
+        version,
+        number=version.number + 1,
+        effective_from=effective_from,
+        adopted_at=datetime.combine(effective_from, time(9), tzinfo=UTC),
+        rules=rules,
     )
 
 
@@ -532,7 +536,8 @@ def test_an_annual_review_is_due_a_year_after_the_tor_took_effect():
         (None, REVIEW_DUE, "due"),
         (None, REVIEW_DUE + DAY, "missed"),
         (REVIEW_DUE + DAY, REVIEW_DUE + DAY, "missed"),  # a day late: the next cycle's
-        (date(2026, 11, 23), REVIEW_DUE + DAY, "met"),  # concluded on the first day
+        # concluded on the day the cycle began: the next is still due a cadence on
+        (date(2026, 11, 23), REVIEW_DUE + DAY, "missed"),
     ],
 )
 def test_a_review_concluded_within_its_cycle_meets_it(concluded_on, today, state):
@@ -541,19 +546,41 @@ def test_a_review_concluded_within_its_cycle_meets_it(concluded_on, today, state
     assert one(cal, f"tor-review:{REVIEW_DUE}").state == state
 
 
-def test_a_review_counts_for_one_cycle_only():
+def test_a_late_review_does_not_undo_the_miss_and_starts_the_next_cycle():
     late = REVIEW_DUE + DAY
     cal = calendar(FJA, late, reviews=[review(late)])
 
-    assert one(cal, f"tor-review:{REVIEW_DUE}").met_by == ()
-    assert one(cal, "tor-review:2028-11-23").met_by == ("r1",)
+    missed = one(cal, f"tor-review:{REVIEW_DUE}")
+    assert (missed.state, missed.met_by) == ("missed", ("r1",))
+    following = one(cal, f"tor-review:{add_months(late, 12)}")
+    assert (following.state, following.met_by) == ("upcoming", ())
 
 
-def test_a_review_of_one_cycle_does_not_meet_the_next():
+def test_the_next_review_is_due_a_cadence_after_the_last_one():
     cal = calendar(FJA, date(2028, 11, 24), reviews=[review(date(2027, 10, 1))])
 
     assert one(cal, f"tor-review:{REVIEW_DUE}").state == "met"
-    assert one(cal, "tor-review:2028-11-23").state == "missed"
+    assert one(cal, "tor-review:2028-10-01").state == "missed"
+
+
+def test_an_unmet_review_stays_missed_rather_than_falling_due_again():
+    cal = calendar(FJA, date(2029, 6, 1))
+
+    (only,) = kind(cal, "tor-review")
+    assert (only.key, only.state) == (f"tor-review:{REVIEW_DUE}", "missed")
+
+
+def test_the_review_due_date_agrees_with_the_aggregate():
+    terms = TermsOfReference.adopt(
+        slug="the-alliance",
+        template="family-justice",
+        clauses=FJA.clauses,
+        rules=FJA.rules,
+        effective_from=FIRST_DAY,
+        adopted_by="key:founder",
+    )
+    (due,) = kind(calendar(terms.versions[0], FIRST_DAY), "tor-review")
+    assert due.due_on == terms.review_due_on()
 
 
 def test_an_open_review_does_not_meet_it():
@@ -570,7 +597,7 @@ def test_a_three_yearly_review_is_due_three_years_on():
     assert due.state == "due"
 
 
-def test_a_new_review_cadence_applies_from_the_next_cycle():
+def test_an_adopted_amendment_restarts_the_cycle_on_its_cadence():
     v2 = amended(
         FJA,
         date(2027, 3, 1),
@@ -579,9 +606,10 @@ def test_a_new_review_cadence_applies_from_the_next_cycle():
 
     cal = calendar([FJA, v2], date(2030, 9, 1))
 
-    assert [o.key for o in kind(cal, "tor-review")] == [
-        "tor-review:2027-11-23",
-        "tor-review:2030-11-23",
+    # Adopting version 2 meets the first cycle and starts the next, on its cadence.
+    assert [(o.key, o.state) for o in kind(cal, "tor-review")] == [
+        ("tor-review:2027-11-23", "met"),
+        ("tor-review:2030-03-01", "missed"),
     ]
     assert [o.under_version for o in kind(cal, "tor-review")] == [1, 2]
 

@@ -296,7 +296,8 @@ def test_reviews_open_and_conclude_one_at_a_time():
 def test_the_next_review_falls_due_a_cadence_after_adoption():
     terms = adopted("children-in-care")
 
-    assert terms.review_due_on() == add_months(terms.latest.adopted_at.date(), 36)
+    # Version 1 counts from the day it took effect (tests/unit/test_onboarding_rules.py).
+    assert terms.review_due_on() == add_months(terms.latest.effective_from, 36)
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2024, 11, 30), 3) == date(2025, 2, 28)
 
