@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.application import Recording
+from eventsourcing.application import AggregateNotFoundError, Recording
 from eventsourcing.persistence import IntegrityError
 
 from domain import health as health_rules
@@ -205,7 +205,10 @@ def facts(sql: Sql) -> Facts:
 
 def _calendar_of(store: Store, slug: str, today: date) -> tuple[list[Obligation], date]:
     """The calendar, and the next review's due date as the ToR aggregate keeps it."""
-    charter: TermsOfReference = store.app.repository.get(TermsOfReference.create_id(slug))
+    try:
+        charter: TermsOfReference = store.app.repository.get(TermsOfReference.create_id(slug))
+    except AggregateNotFoundError:
+        raise NotFound(f"the alliance {slug!r} is still being onboarded") from None
     with store.read() as sql:
         found = facts(sql)
     calendar = obligations(versions=charter.versions, facts=found, today=today)

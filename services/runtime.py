@@ -155,6 +155,8 @@ class Runtime:
         self.platform.waker = lambda: self.waker
         self._tenants: OrderedDict[str, Store] = OrderedDict()
         self._tenants_lock = threading.Lock()
+        #: A lock per alliance whose store this process has opened (see _lease).
+        self._opening: dict[str, threading.Lock] = {}
         self._capacity = settings.tenant_cache_size
         #: Alliances written to since their governance snapshot was last refreshed.
         self.governance_pending = obligations.Pending()
@@ -197,12 +199,29 @@ class Runtime:
             store._release()
 
     def _lease(self, slug: str, *, provision: bool) -> Store:
+        store = self._cached(slug)
+        if store is not None:
+            return store
+        with self._tenants_lock:
+            opening = self._opening.setdefault(slug, threading.Lock())
+        # One thread of this process opens a store at a time: two opening the same new
+        # store at once would race to create its tables (a request and the obligations
+        # ticker, say, while the alliance is being onboarded).
+        with opening:
+            store = self._cached(slug)
+            if store is not None:
+                return store
+            return self._open(slug, provision=provision)
+
+    def _cached(self, slug: str) -> Store | None:
         with self._tenants_lock:
             store = self._tenants.get(slug)
             if store is not None:
                 self._tenants.move_to_end(slug)
                 store._acquire()
-                return store
+            return store
+
+    def _open(self, slug: str, *, provision: bool) -> Store:
         if provision:
             self.backend.provision(slug)
         elif not self.backend.exists(slug):
