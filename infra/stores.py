@@ -215,6 +215,10 @@ class PositionMoved(Exception):
     """Another process advanced this projection first; re-read and go on."""
 
 
+#: Serialises `ViewStore.ensure_table` within a process.
+_ENSURE_LOCK = threading.Lock()
+
+
 class ViewStore(ABC):
     """A store's read-model tables and their tracking records, written in one transaction."""
 
@@ -253,6 +257,21 @@ class ViewStore(ABC):
     def lock(self, sql: Sql, name: str) -> None:
         """Hold a lock named for this store and `name` until the caller's transaction
         ends (PostgreSQL: an advisory lock; SQLite serialises writers by itself)."""
+
+    def ensure_table(self, name: str, ddl: str) -> None:
+        """Create a table that is no projection's (a snapshot, an outbox, kept secrets)
+        once per process, one creator at a time across processes: two CREATE TABLE IF NOT
+        EXISTS at the same moment collide on PostgreSQL (a duplicate in pg_type)."""
+        made: set[str] = self.__dict__.setdefault("_ensured_tables", set())
+        if name in made:
+            return
+        with _ENSURE_LOCK:
+            if name in made:
+                return
+            with self.transaction(commit=True) as sql:
+                self.lock(sql, f"create-table:{name}")
+                sql.execute(ddl)
+            made.add(name)
 
     def lock_all(self, sql: Sql, names: Sequence[str]) -> None:
         """`lock` for each of these names, taken in one order (sorted) so that two

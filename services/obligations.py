@@ -293,23 +293,9 @@ def refresh(runtime: Runtime, slug: str, *, today: date | None = None) -> health
         return result
 
 
-_table_ready: set[int] = set()
-_table_lock = threading.Lock()
-
-
 def ensure_table(runtime: Runtime) -> None:
-    """Create the snapshot table once per process, one creator at a time."""
-    key = id(runtime.platform.views)
-    if key in _table_ready:
-        return
-    with _table_lock:
-        if key in _table_ready:
-            return
-        views = runtime.platform.views
-        with views.transaction(commit=True) as sql:
-            views.lock(sql, "governance_health")
-            sql.execute(HEALTH_TABLE)
-        _table_ready.add(key)
+    """The platform's snapshot table (created once, one creator at a time)."""
+    runtime.platform.views.ensure_table("governance_health", HEALTH_TABLE)
 
 
 def _write_snapshot(

@@ -124,15 +124,15 @@ def link(settings: Settings, slug: str, key: str) -> str:
 
 
 # The secrets table is not a projection (a rebuild of the read models leaves it alone).
-# Each use creates it if missing, in the same transaction: a no-op on SQLite, and not
-# even sent on PostgreSQL once the store knows the table (infra/stores.py, Sql).
+# It is created on first use (ViewStore.ensure_table: once per process, one creator at a
+# time).
 
 
 def _new_secret(store: Store, now: datetime) -> tuple[str, str]:
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     secret_id = secrets.token_hex(8)
+    store.views.ensure_table("reminder_secrets", SECRETS_TABLE)
     with store.views.transaction(commit=True) as sql:
-        sql.execute(SECRETS_TABLE)
         sql.execute(
             "INSERT INTO reminder_secrets (secret_id, secret, created_at) VALUES (?, ?, ?)",
             (secret_id, secret, now.isoformat()),
@@ -141,16 +141,16 @@ def _new_secret(store: Store, now: datetime) -> tuple[str, str]:
 
 
 def _secret(store: Store, secret_id: str) -> str | None:
+    store.views.ensure_table("reminder_secrets", SECRETS_TABLE)
     with store.views.transaction(commit=True) as sql:
-        sql.execute(SECRETS_TABLE)
         row = sql.one("SELECT secret FROM reminder_secrets WHERE secret_id = ?", (secret_id,))
     return None if row is None else str(row["secret"])
 
 
 def _forget_secrets(store: Store, keep: str | None) -> None:
     """Delete every secret but the one in use (a replaced secret verifies nothing)."""
+    store.views.ensure_table("reminder_secrets", SECRETS_TABLE)
     with store.views.transaction(commit=True) as sql:
-        sql.execute(SECRETS_TABLE)
         sql.execute("DELETE FROM reminder_secrets WHERE secret_id <> ?", (keep or "",))
 
 
@@ -273,22 +273,9 @@ def remove_channels(runtime: Runtime, slug: str, *, by: str) -> None:
 
 # ------------------------------------------------------------------------------ outbox
 
-_outbox_ready: set[int] = set()
-_outbox_lock = threading.Lock()
-
 
 def _outbox(runtime: Runtime) -> None:
-    key = id(runtime.platform.views)
-    if key in _outbox_ready:
-        return
-    with _outbox_lock:
-        if key in _outbox_ready:
-            return
-        views = runtime.platform.views
-        with views.transaction(commit=True) as sql:
-            views.lock(sql, "reminder_outbox")
-            sql.execute(OUTBOX_TABLE)
-        _outbox_ready.add(key)
+    runtime.platform.views.ensure_table("reminder_outbox", OUTBOX_TABLE)
 
 
 def _note(runtime: Runtime, slug: str, reminder: Reminder) -> None:

@@ -20,7 +20,6 @@ import hmac
 import logging
 import secrets
 import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +30,6 @@ import anyio.to_thread
 import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eventsourcing.persistence import IntegrityError, ProgrammingError
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
@@ -42,7 +40,7 @@ from litestar.response import Redirect, Stream, Template
 from domain.values import Role
 from infra.rate_limits import TokenBuckets
 from infra.settings import Settings
-from infra.stores import Sql, ViewStore
+from infra.stores import Sql
 from services import access, directory
 from services.access import Principal
 from services.api.pages import SECURITY_HEADERS as PAGE_HEADERS
@@ -226,25 +224,14 @@ ENDED_TABLE = (
     "CREATE TABLE IF NOT EXISTS dashboard_sessions_ended ("
     " session_id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)"
 )
-_ready: weakref.WeakSet[ViewStore] = weakref.WeakSet()
 
 
 @contextmanager
 def _ended(runtime: Runtime, *, commit: bool) -> Iterator[Sql]:
     views = runtime.platform.views
-    if views not in _ready:
-        try:
-            _create(views)
-        except (IntegrityError, ProgrammingError):  # created by another at the same moment
-            _create(views)
-        _ready.add(views)
+    views.ensure_table("dashboard_sessions_ended", ENDED_TABLE)
     with views.transaction(commit=commit) as sql:
         yield sql
-
-
-def _create(views: ViewStore) -> None:
-    with views.transaction(commit=True) as sql:
-        sql.execute(ENDED_TABLE)
 
 
 def end_session(runtime: Runtime, token: Token, now: int) -> None:
